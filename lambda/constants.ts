@@ -1,0 +1,46 @@
+/** Names and built-in defaults of the public contract (../shared/contract.md). */
+
+export const ROTATOR_NAME = 'datagrid-mcp-rotator';
+export const ROTATOR_VERSION = '0.1.0';
+export const USER_AGENT = `${ROTATOR_NAME}/${ROTATOR_VERSION}`;
+
+export const DEFAULT_BASE_URL = 'https://api.datagrid.com/v1';
+export const DEFAULT_EVENT_SOURCE = 'datagrid.mcp-rotator';
+export const DEFAULT_EVENT_BUS = 'default';
+export const DEFAULT_CONFIG_FILE = 'rotation.config.json';
+
+export const DETAIL_TYPE = {
+  rotationResult: 'MCP Credential Rotation Result',
+  auditResult: 'MCP Credential Audit Result',
+  runCompleted: 'MCP Rotation Run Completed',
+  rotationRequested: 'MCP Rotation Requested',
+} as const;
+
+export const DEFAULT_DATAGRID = {
+  baseUrl: DEFAULT_BASE_URL,
+  apiKeyJsonKey: undefined,
+  requestTimeoutMs: 10_000,
+  maxAttempts: 4,
+} as const;
+
+export const DEFAULT_CONCURRENCY = { global: 8, perTeamspace: 4, haltAfterFailures: 3 } as const;
+
+export const DEFAULT_TARGET_SETTINGS = {
+  headerTemplate: 'Bearer {{secret}}',
+  healthyStatuses: ['active'],
+  pendingStatuses: ['pending', 'syncing'],
+  minToolCount: 1,
+  verifyTimeoutSeconds: 60,
+  rollbackOnFailure: true,
+  maxCredentialAgeDays: 90,
+} as const;
+
+/** Datagrid's documented limit on the `authorization` field of PATCH /organization/mcp-servers/{id}. */
+export const MAX_AUTHORIZATION_LENGTH = 64_000;
+/** BatchGetSecretValue accepts at most 20 ids per call. */
+export const SECRETS_BATCH_SIZE = 20;
+/** PutEvents accepts at most 10 entries and 256 KB per call. */
+export const PUT_EVENTS_MAX_ENTRIES = 10;
+export const PUT_EVENTS_MAX_BYTES = 256 * 1024;
+/** BatchGetItem reads at most 100 keys per call. */
+export const STATE_BATCH_SIZE = 100;

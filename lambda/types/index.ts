@@ -1,0 +1,3 @@
+export type * from './config.ts';
+export type * from './ports.ts';
+export type * from './results.ts';

@@ -1,0 +1,157 @@
+/**
+ * The engine's ports. The engine talks only to these; each AWS or HTTP client lives in one adapter
+ * (lambda/adapters/*), and tests hand the engine in-memory versions.
+ */
+import type { RotationOutcome } from './results.ts';
+
+// ---------- Secrets Manager ----------
+
+export interface SecretValue {
+  /** The id exactly as the configuration names it (name or ARN). */
+  secretId: string;
+  arn: string;
+  name: string;
+  versionId: string;
+  /** SecretString. Never logged, never put in a result or an error. */
+  value: string;
+  /** When this version was created, ms since epoch, when Secrets Manager says. */
+  createdAt?: number;
+}
+
+export interface SecretSource {
+  /**
+   * The AWSCURRENT value of every id. Ids are deduplicated (a name and an ARN of the same secret are one secret).
+   * The map is keyed by each requested id; a failed secret maps to a SecretError instead of a value.
+   */
+  getCurrent(secretIds: readonly string[]): Promise<Map<string, SecretValue | Error>>;
+  /** One version by VersionId (used only by rollback). Throws SecretError. */
+  getVersion(secretId: string, versionId: string): Promise<SecretValue>;
+}
+
+// ---------- Datagrid ----------
+
+export interface McpServerMetadata {
+  requires_oauth?: boolean;
+  oauth_configured?: boolean;
+  tool_count?: number;
+  last_synced_at?: string;
+  [key: string]: unknown;
+}
+
+/** Datagrid's `mcp_server` object (../shared/datagrid-api.md). */
+export interface McpServer {
+  object: 'mcp_server';
+  id: string;
+  name: string;
+  base_url: string;
+  transport: string | null;
+  status: string;
+  icon_url: string | null;
+  protocol_version: string | null;
+  authorization_secret_id: string | null;
+  metadata: McpServerMetadata | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RequestOptions {
+  /** Absolute time (ms since epoch, by the injected clock) after which no retry is started. */
+  deadlineAt?: number;
+  /** Called once per HTTP attempt, retries included. */
+  onAttempt?: () => void;
+}
+
+export interface DatagridApi {
+  /** Every MCP server of a teamspace (undefined: the API key's default teamspace), in one list call. */
+  listServers(teamspaceId: string | undefined, options?: RequestOptions): Promise<McpServer[]>;
+  getServer(teamspaceId: string | undefined, serverId: string, options?: RequestOptions): Promise<McpServer>;
+  /** PATCH with the body `{"authorization": value}` and nothing else. */
+  updateAuthorization(
+    teamspaceId: string | undefined,
+    serverId: string,
+    authorization: string,
+    options?: RequestOptions,
+  ): Promise<McpServer>;
+}
+
+/** Builds a Datagrid client for one run's API key; the connection pool behind it is shared across runs. */
+export type DatagridApiFactory = (apiKey: string) => DatagridApi;
+
+// ---------- State (DynamoDB) ----------
+
+export interface TargetState {
+  pk: string;
+  serverId: string;
+  teamspaceId?: string;
+  secretId?: string;
+  /** The secret version last applied and verified healthy. */
+  appliedVersionId?: string;
+  /** ISO time of that application. */
+  appliedAt?: string;
+  /** The `authorization_secret_id` Datagrid reported after that application. */
+  authorizationSecretId?: string | null;
+  lastOutcome?: RotationOutcome;
+  lastErrorCode?: string;
+  lastRunId?: string;
+  lastAttemptAt?: string;
+  lastToolCount?: number;
+  leaseOwner?: string;
+  /** ms since epoch. */
+  leaseExpiresAt?: number;
+}
+
+export interface StateUpdate {
+  serverId: string;
+  teamspaceId?: string;
+  secretId: string;
+  runId: string;
+  at: string;
+  outcome: RotationOutcome;
+  errorCode?: string;
+  toolCount?: number;
+  /** Present only after a healthy verification: the version now applied. */
+  applied?: { versionId: string; authorizationSecretId: string | null };
+}
+
+export interface StateStore {
+  /** Batch read; missing keys are absent from the map. */
+  getMany(pks: readonly string[]): Promise<Map<string, TargetState>>;
+  /** Conditional write: true when this owner now holds the lease (none held, or the holder's expired). */
+  acquireLease(pk: string, owner: string, expiresAt: number, now: number): Promise<boolean>;
+  /** Record the outcome and release the lease held by `owner`. */
+  complete(pk: string, owner: string, update: StateUpdate): Promise<void>;
+  /** Release without recording (nothing was sent). */
+  releaseLease(pk: string, owner: string): Promise<void>;
+}
+
+// ---------- Events ----------
+
+export interface OutgoingEvent {
+  detailType: string;
+  detail: Record<string, unknown>;
+}
+
+export interface EmitReport {
+  sent: number;
+  failed: number;
+  calls: number;
+}
+
+export interface EventSink {
+  /** PutEvents in batches (10 entries, 256 KB), failed entries retried; never throws for per-entry failures. */
+  emit(events: readonly OutgoingEvent[]): Promise<EmitReport>;
+}
+
+// ---------- Runtime ----------
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export interface Log {
+  debug(message: string, attributes?: Record<string, unknown>): void;
+  info(message: string, attributes?: Record<string, unknown>): void;
+  warn(message: string, attributes?: Record<string, unknown>): void;
+  error(message: string, attributes?: Record<string, unknown>): void;
+}

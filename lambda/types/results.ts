@@ -1,0 +1,86 @@
+/** Run requests, results and the run summary, exactly as contract sections 4 and 6 name them. */
+
+export type Action = 'rotate' | 'audit';
+export type Trigger = 'schedule' | 'manual' | 'incident' | 'secret-changed';
+export type RotationOutcome = 'rotated' | 'unchanged' | 'failed' | 'skipped';
+
+export interface RunRequest {
+  action: Action;
+  trigger: Trigger;
+  /** `serverId` or `teamspaceId/serverId` entries; undefined: every configured target. */
+  targets?: string[];
+  force: boolean;
+  dryRun: boolean;
+  reason?: string;
+  incidentId?: string;
+  requestedBy?: string;
+  /** secret-changed runs: the secret name or ARN the event named. */
+  secretRef?: string;
+}
+
+export interface ResultError {
+  code: string;
+  message: string;
+}
+
+export interface RotationResult {
+  serverId: string;
+  teamspaceId?: string;
+  serverName?: string;
+  secretId: string;
+  secretArn?: string;
+  secretVersionId?: string;
+  previousVersionId?: string;
+  outcome: RotationOutcome;
+  rolledBack: boolean;
+  status?: string;
+  toolCount?: number;
+  previousToolCount?: number;
+  lastSyncedAt?: string;
+  attempts: number;
+  durationMs: number;
+  error?: ResultError;
+}
+
+export interface AuditFinding {
+  code: string;
+  message: string;
+}
+
+export interface AuditResult {
+  serverId: string;
+  teamspaceId?: string;
+  serverName?: string;
+  secretId: string;
+  compliant: boolean;
+  findings: AuditFinding[];
+  status?: string;
+  toolCount?: number;
+  appliedVersionId?: string;
+  currentVersionId?: string;
+  lastRotatedAt?: string;
+  credentialAgeDays?: number;
+}
+
+export interface RunCounts {
+  rotated: number;
+  unchanged: number;
+  failed: number;
+  skipped: number;
+  compliant: number;
+  noncompliant: number;
+}
+
+export interface RunSummary {
+  runId: string;
+  action: Action;
+  trigger: Trigger;
+  dryRun: boolean;
+  incidentId?: string;
+  reason?: string;
+  requestedBy?: string;
+  startedAt: string;
+  finishedAt: string;
+  counts: RunCounts;
+  results: (RotationResult | AuditResult)[];
+}
