@@ -1,0 +1,258 @@
+/**
+ * StateStore on DynamoDB: one item per target (partition key `pk`), holding the version last applied and a lease
+ * that keeps two overlapping runs (a schedule and a secret-changed event) from PATCHing the same server at once.
+ *
+ * Only `@aws-sdk/client-dynamodb` is bundled (lib-dynamodb / util-dynamodb would add cold-start weight for a dozen
+ * attributes), so the few attribute values are marshalled by hand below.
+ */
+import { BatchGetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { setTimeout as delay } from 'node:timers/promises';
+import { STATE_BATCH_SIZE } from '../constants.ts';
+import type { Clock, Log, StateStore, StateUpdate, TargetState } from '../types/ports.ts';
+import type { RotationOutcome } from '../types/results.ts';
+
+/** Attempts per BatchGetItem chunk while DynamoDB keeps returning UnprocessedKeys (throughput exceeded). */
+export const STATE_READ_MAX_ATTEMPTS = 5;
+/** First wait before re-reading unprocessed keys; doubles each time (AWS recommends exponential backoff here). */
+const UNPROCESSED_BACKOFF_MS = 50;
+
+const PK_PREFIX = 'target#';
+
+/** The partition key of a target's state item. */
+export function statePk(teamspaceId: string | undefined, serverId: string): string {
+  return `${PK_PREFIX}${teamspaceId ?? ''}#${serverId}`;
+}
+
+/** `complete` found its lease gone (it expired and another run took it): the outcome was not recorded. */
+export class LeaseLostError extends Error {
+  readonly pk: string;
+  constructor(pk: string, owner: string) {
+    super(`State of ${pk} was not recorded: the lease of ${owner} was lost (expired or taken by another run)`);
+    this.name = 'LeaseLostError';
+    this.pk = pk;
+  }
+}
+
+const LEASE_NAMES = { '#leaseOwner': 'leaseOwner', '#leaseExpiresAt': 'leaseExpiresAt' };
+
+const systemClock: Clock = { now: () => Date.now(), sleep: (ms) => delay(ms) };
+
+// ---------- marshalling ----------
+
+const str = (value: string): AttributeValue => ({ S: value });
+const num = (value: number): AttributeValue => ({ N: String(value) });
+const NULL: AttributeValue = { NULL: true };
+
+type Item = Record<string, AttributeValue>;
+
+function readString(item: Item, name: string): string | undefined {
+  const value = item[name];
+  return value?.S;
+}
+
+function readNumber(item: Item, name: string): number | undefined {
+  const raw = item[name]?.N;
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  return Number.isFinite(value) ? value : undefined;
+}
+
+const OUTCOMES: readonly string[] = ['rotated', 'unchanged', 'failed', 'skipped'] satisfies RotationOutcome[];
+
+/** Lease-only items (a lease taken, nothing recorded yet) have no serverId attribute: it is the pk's last part. */
+function serverIdFromPk(pk: string): string {
+  const rest = pk.startsWith(PK_PREFIX) ? pk.slice(PK_PREFIX.length) : pk;
+  const separator = rest.indexOf('#');
+  return separator === -1 ? rest : rest.slice(separator + 1);
+}
+
+function toTargetState(item: Item): TargetState | undefined {
+  const pk = readString(item, 'pk');
+  if (pk === undefined) return undefined;
+  const state: TargetState = { pk, serverId: readString(item, 'serverId') ?? serverIdFromPk(pk) };
+  const set = <K extends keyof TargetState>(key: K, value: TargetState[K] | undefined): void => {
+    if (value !== undefined) state[key] = value;
+  };
+  set('teamspaceId', readString(item, 'teamspaceId'));
+  set('secretId', readString(item, 'secretId'));
+  set('appliedVersionId', readString(item, 'appliedVersionId'));
+  set('appliedAt', readString(item, 'appliedAt'));
+  // null is meaningful: the last rotation left the server with no authorization_secret_id.
+  const authRef = item.authorizationSecretId;
+  set('authorizationSecretId', authRef?.NULL === true ? null : authRef?.S);
+  const outcome = readString(item, 'lastOutcome');
+  set('lastOutcome', outcome !== undefined && OUTCOMES.includes(outcome) ? (outcome as RotationOutcome) : undefined);
+  set('lastErrorCode', readString(item, 'lastErrorCode'));
+  set('lastRunId', readString(item, 'lastRunId'));
+  set('lastAttemptAt', readString(item, 'lastAttemptAt'));
+  set('lastToolCount', readNumber(item, 'lastToolCount'));
+  set('leaseOwner', readString(item, 'leaseOwner'));
+  set('leaseExpiresAt', readNumber(item, 'leaseExpiresAt'));
+  return state;
+}
+
+/** Collects SET / REMOVE clauses with every name behind a #placeholder, so no attribute can clash with DynamoDB's reserved words. */
+class UpdateBuilder {
+  private readonly sets: string[] = [];
+  private readonly removes: string[] = [];
+  readonly names: Record<string, string> = {};
+  readonly values: Record<string, AttributeValue> = {};
+
+  name(attribute: string): string {
+    this.names[`#${attribute}`] = attribute;
+    return `#${attribute}`;
+  }
+
+  value(placeholder: string, value: AttributeValue): string {
+    this.values[`:${placeholder}`] = value;
+    return `:${placeholder}`;
+  }
+
+  set(attribute: string, value: AttributeValue): this {
+    this.sets.push(`${this.name(attribute)} = ${this.value(attribute, value)}`);
+    return this;
+  }
+
+  remove(attribute: string): this {
+    this.removes.push(this.name(attribute));
+    return this;
+  }
+
+  expression(): string {
+    const parts: string[] = [];
+    if (this.sets.length > 0) parts.push(`SET ${this.sets.join(', ')}`);
+    if (this.removes.length > 0) parts.push(`REMOVE ${this.removes.join(', ')}`);
+    return parts.join(' ');
+  }
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}
+
+export function createStateStore(
+  client: DynamoDBClient,
+  tableName: string,
+  options: { clock?: Clock; log?: Log } = {},
+): StateStore {
+  const clock = options.clock ?? systemClock;
+  const log = options.log;
+
+  async function readChunk(pks: readonly string[], into: Map<string, TargetState>): Promise<void> {
+    let keys: Item[] = pks.map((pk) => ({ pk: str(pk) }));
+    for (let attempt = 1; ; attempt++) {
+      const response = await client.send(
+        new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } } }),
+      );
+      for (const item of response.Responses?.[tableName] ?? []) {
+        const state = toTargetState(item);
+        if (state) into.set(state.pk, state);
+      }
+      keys = response.UnprocessedKeys?.[tableName]?.Keys ?? [];
+      if (keys.length === 0) return;
+      if (attempt >= STATE_READ_MAX_ATTEMPTS) {
+        throw new Error(
+          `DynamoDB BatchGetItem on table ${tableName} left ${keys.length} key(s) unprocessed after ` +
+            `${STATE_READ_MAX_ATTEMPTS} attempts (read throughput exceeded)`,
+        );
+      }
+      const waitMs = UNPROCESSED_BACKOFF_MS * 2 ** (attempt - 1);
+      log?.warn('State read throttled: retrying unprocessed keys', { unprocessed: keys.length, attempt, waitMs });
+      await clock.sleep(waitMs);
+    }
+  }
+
+  return {
+    async getMany(pks) {
+      const states = new Map<string, TargetState>();
+      // BatchGetItem rejects a request that names the same key twice.
+      const unique = [...new Set(pks)];
+      for (const keys of chunk(unique, STATE_BATCH_SIZE)) await readChunk(keys, states);
+      return states;
+    },
+
+    async acquireLease(pk, owner, expiresAt, now) {
+      try {
+        await client.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: { pk: str(pk) },
+            UpdateExpression: 'SET #leaseOwner = :owner, #leaseExpiresAt = :expiresAt',
+            // Free, expired, or already ours (a retried invocation of the same run re-takes its own lease).
+            ConditionExpression: 'attribute_not_exists(#leaseOwner) OR #leaseExpiresAt < :now OR #leaseOwner = :owner',
+            ExpressionAttributeNames: LEASE_NAMES,
+            ExpressionAttributeValues: { ':owner': str(owner), ':expiresAt': num(expiresAt), ':now': num(now) },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionFailure(error)) return false;
+        throw error;
+      }
+    },
+
+    async complete(pk, owner, update: StateUpdate) {
+      const builder = new UpdateBuilder().set('serverId', str(update.serverId));
+      if (update.teamspaceId !== undefined) builder.set('teamspaceId', str(update.teamspaceId));
+      builder
+        .set('secretId', str(update.secretId))
+        .set('lastOutcome', str(update.outcome))
+        .set('lastRunId', str(update.runId))
+        .set('lastAttemptAt', str(update.at));
+      // A success must not keep the error code of an earlier failure.
+      if (update.errorCode !== undefined) builder.set('lastErrorCode', str(update.errorCode));
+      else builder.remove('lastErrorCode');
+      if (update.toolCount !== undefined) builder.set('lastToolCount', num(update.toolCount));
+      if (update.applied) {
+        const { versionId, authorizationSecretId } = update.applied;
+        builder
+          .set('appliedVersionId', str(versionId))
+          .set('appliedAt', str(update.at))
+          .set('authorizationSecretId', authorizationSecretId === null ? NULL : str(authorizationSecretId));
+      }
+      builder.remove('leaseOwner').remove('leaseExpiresAt');
+      const ownerValue = builder.value('owner', str(owner));
+      try {
+        await client.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: { pk: str(pk) },
+            UpdateExpression: builder.expression(),
+            ConditionExpression: `${builder.name('leaseOwner')} = ${ownerValue}`,
+            ExpressionAttributeNames: builder.names,
+            ExpressionAttributeValues: builder.values,
+          }),
+        );
+      } catch (error) {
+        if (isConditionFailure(error)) throw new LeaseLostError(pk, owner);
+        throw error;
+      }
+    },
+
+    async releaseLease(pk, owner) {
+      try {
+        await client.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: { pk: str(pk) },
+            UpdateExpression: 'REMOVE #leaseOwner, #leaseExpiresAt',
+            ConditionExpression: '#leaseOwner = :owner',
+            ExpressionAttributeNames: LEASE_NAMES,
+            ExpressionAttributeValues: { ':owner': str(owner) },
+          }),
+        );
+      } catch (error) {
+        // Already released, or expired and taken by another run: either way it is no longer ours to release.
+        if (!isConditionFailure(error)) throw error;
+        log?.debug('Lease already released or taken', { pk });
+      }
+    },
+  };
+}

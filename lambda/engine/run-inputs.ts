@@ -1,0 +1,73 @@
+/**
+ * Everything a run reads before it acts, each in as few calls as the APIs allow: every secret (the Datagrid API key
+ * included) in one batched read, every state record in one batched read, and one list call per teamspace.
+ */
+import { RotatorError } from '../errors.ts';
+import type { DatagridApi, DatagridApiFactory, McpServer, ResolvedTarget, RotatorConfig, SecretValue, StateStore, SecretSource } from '../types/index.ts';
+import { extractCredential } from './credential.ts';
+import type { Redactor } from './redactor.ts';
+import type { TargetInputs } from './rotate-target.ts';
+import { loadServers } from './server-directory.ts';
+import { statePkFor } from './state-key.ts';
+
+/** The API key itself is unusable: every target would fail the same way, so the run halts after the first. */
+export class ApiKeyUnavailableError extends RotatorError {
+  override name = 'ApiKeyUnavailableError';
+}
+
+export interface RunInputs {
+  /** Undefined when the API key could not be read: every target then carries that error as its server. */
+  api: DatagridApi | undefined;
+  of(target: ResolvedTarget): TargetInputs;
+}
+
+export interface ReadDeps {
+  secrets: SecretSource;
+  state: StateStore;
+  datagrid: DatagridApiFactory;
+  redactor: Redactor;
+  deadlineAt: number;
+}
+
+export async function readRunInputs(deps: ReadDeps, config: RotatorConfig, targets: readonly ResolvedTarget[]): Promise<RunInputs> {
+  const apiKeyId = config.datagrid.apiKeySecretId;
+  const [secrets, states] = await Promise.all([
+    deps.secrets.getCurrent([...targets.map((t) => t.secretId), apiKeyId]),
+    deps.state.getMany(targets.map(statePkFor)),
+  ]);
+  for (const value of secrets.values()) if (!(value instanceof Error)) deps.redactor.add(value.value);
+
+  const apiKey = readApiKey(secrets.get(apiKeyId), apiKeyId, config.datagrid.apiKeyJsonKey);
+  let api: DatagridApi | undefined;
+  let serverOf: (t: ResolvedTarget) => McpServer | Error;
+  if (apiKey instanceof Error) {
+    serverOf = () => apiKey;
+  } else {
+    deps.redactor.add(apiKey);
+    api = deps.datagrid(apiKey);
+    serverOf = await loadServers(api, targets, config.concurrency.global, { deadlineAt: deps.deadlineAt });
+  }
+
+  return {
+    api,
+    of: (target) => ({
+      target,
+      secret: secrets.get(target.secretId) ?? new RotatorError('SECRET_NOT_FOUND', `secret ${target.secretId} was not returned`),
+      state: states.get(statePkFor(target)),
+      server: serverOf(target),
+    }),
+  };
+}
+
+function readApiKey(secret: SecretValue | Error | undefined, secretId: string, jsonKey: string | undefined): string | Error {
+  if (secret === undefined) return new ApiKeyUnavailableError('SECRET_NOT_FOUND', `Datagrid API key secret ${secretId} was not returned`);
+  if (secret instanceof Error) {
+    const code = secret instanceof RotatorError ? secret.code : 'SECRET_ACCESS_DENIED';
+    return new ApiKeyUnavailableError(code, `Datagrid API key unavailable: ${secret.message}`);
+  }
+  try {
+    return extractCredential(secret, jsonKey);
+  } catch (error) {
+    return new ApiKeyUnavailableError('INVALID_SECRET_VALUE', `Datagrid API key unusable: ${error instanceof Error ? error.message : 'invalid'}`);
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * A rotation run: read every secret and every state record in batches, list each teamspace once, then rotate the
+ * targets under global and per-teamspace concurrency limits, halting on systemic failure and stopping before the
+ * Lambda's deadline.
+ */
+import pLimit from 'p-limit';
+import type { ResolvedTarget, RotatorConfig } from '../types/index.ts';
+import type { RotationResult } from '../types/results.ts';
+import type { RunContext } from './context.ts';
+import { RotatorError } from '../errors.ts';
+import { ApiKeyUnavailableError, type RunInputs } from './run-inputs.ts';
+import { rotateTarget } from './rotate-target.ts';
+
+/** A failure that every target would share: the run halts after the first target that meets it. */
+function systemicFailure(server: unknown): string | undefined {
+  if (server instanceof ApiKeyUnavailableError) return 'the Datagrid API key could not be read';
+  if (server instanceof RotatorError && server.code === 'DATAGRID_AUTH_FAILED') return 'the Datagrid API key was rejected (401/403)';
+  return undefined;
+}
+
+/** Time a target needs at least: its verification window plus PATCH and rollback requests. */
+function timeNeeded(ctx: RunContext, target: ResolvedTarget): number {
+  return target.verifyTimeoutSeconds * 1000 + 2 * ctx.timing.requestTimeoutMs + ctx.timing.reserveMs;
+}
+
+export async function runRotation(
+  ctx: RunContext,
+  config: RotatorConfig,
+  targets: readonly ResolvedTarget[],
+  inputs: RunInputs,
+): Promise<RotationResult[]> {
+  const { clock, log } = ctx;
+  const results: RotationResult[] = new Array<RotationResult>(targets.length);
+  const haltAfter = config.concurrency.haltAfterFailures;
+  let finished = 0;
+  let haltedBy: string | undefined;
+  const firstOutcomes: boolean[] = [];
+
+  const skipped = (target: ResolvedTarget, code: 'HALTED' | 'DEADLINE', message: string): RotationResult => ({
+    serverId: target.serverId,
+    ...(target.teamspaceId !== undefined && { teamspaceId: target.teamspaceId }),
+    secretId: target.secretId,
+    outcome: 'skipped',
+    rolledBack: false,
+    attempts: 0,
+    durationMs: 0,
+    error: { code, message },
+  });
+
+  const noteFinished = (target: ResolvedTarget, result: RotationResult) => {
+    finished += 1;
+    log.info('target finished', {
+      target: target.key,
+      outcome: result.outcome,
+      code: result.error?.code,
+      durationMs: result.durationMs,
+      progress: `${finished}/${targets.length}`,
+    });
+    if (result.error?.code === 'DATAGRID_AUTH_FAILED' && haltedBy === undefined) {
+      haltedBy = 'the Datagrid API key was rejected (401/403)';
+    }
+    if (result.outcome === 'skipped' || haltAfter === 0 || firstOutcomes.length >= haltAfter) return;
+    firstOutcomes.push(result.outcome === 'failed');
+    if (firstOutcomes.length === haltAfter && firstOutcomes.every(Boolean) && haltedBy === undefined) {
+      haltedBy = `the first ${haltAfter} targets to finish all failed`;
+    }
+  };
+
+  const perTeamspace = new Map<string | undefined, ReturnType<typeof pLimit>>();
+  const global = pLimit(config.concurrency.global);
+  const teamspaceLimit = (ts: string | undefined) => {
+    let limit = perTeamspace.get(ts);
+    if (!limit) perTeamspace.set(ts, (limit = pLimit(config.concurrency.perTeamspace)));
+    return limit;
+  };
+
+  await Promise.all(
+    targets.map((target, index) =>
+      teamspaceLimit(target.teamspaceId)(() =>
+        global(async () => {
+          let result: RotationResult;
+          const input = inputs.of(target);
+          const systemic = systemicFailure(input.server);
+          if (systemic !== undefined && haltedBy === undefined) {
+            haltedBy = systemic;
+            result = await rotateTarget(ctx, input);
+          } else if (haltedBy !== undefined) {
+            result = skipped(target, 'HALTED', `run halted: ${haltedBy}`);
+          } else if (ctx.timing.deadlineAt - clock.now() < timeNeeded(ctx, target)) {
+            result = skipped(target, 'DEADLINE', "not started: the Lambda's remaining time cannot cover a verification");
+          } else {
+            result = await rotateTarget(ctx, input);
+          }
+          results[index] = result;
+          noteFinished(target, result);
+        }),
+      ),
+    ),
+  );
+  if (haltedBy !== undefined) log.error('run halted', { reason: haltedBy });
+  return results;
+}

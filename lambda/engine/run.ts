@@ -1,0 +1,85 @@
+/**
+ * The engine's entry: one request in, one summary out. Pure of AWS and HTTP: it talks only to the ports it is given
+ * (lambda/types/ports.ts), so tests run it with in-memory adapters and the handler with the real ones.
+ */
+import { RotatorError } from '../errors.ts';
+import type { Clock, DatagridApi, DatagridApiFactory, EmitReport, EventSink, Log, RotatorConfig, SecretSource, StateStore } from '../types/index.ts';
+import type { AuditResult, RotationResult, RunRequest, RunSummary } from '../types/results.ts';
+import { auditTarget } from './audit.ts';
+import { DEFAULT_TIMING, type EngineTiming, type RunContext } from './context.ts';
+import type { Redactor } from './redactor.ts';
+import { readRunInputs } from './run-inputs.ts';
+import { runRotation } from './run-rotation.ts';
+import { countResults, summaryEvents } from './summary.ts';
+import { selectTargets, targetsUsingSecret } from './targets.ts';
+
+export interface EngineDeps {
+  secrets: SecretSource;
+  datagrid: DatagridApiFactory;
+  state: StateStore;
+  events: EventSink;
+  clock: Clock;
+  log: Log;
+  redactor: Redactor;
+  timing: Pick<EngineTiming, 'deadlineAt'> & Partial<EngineTiming>;
+}
+
+export interface RunOutcome {
+  summary: RunSummary;
+  emitted: EmitReport;
+}
+
+/** Used when the API key could not be read: no target gets as far as a Datagrid call, this only guards that. */
+const noApi: DatagridApi = {
+  listServers: () => Promise.reject(new RotatorError('DATAGRID_AUTH_FAILED', 'no Datagrid API key')),
+  getServer: () => Promise.reject(new RotatorError('DATAGRID_AUTH_FAILED', 'no Datagrid API key')),
+  updateAuthorization: () => Promise.reject(new RotatorError('DATAGRID_AUTH_FAILED', 'no Datagrid API key')),
+};
+
+export async function executeRun(config: RotatorConfig, request: RunRequest, runId: string, deps: EngineDeps): Promise<RunOutcome> {
+  // Target selection throws RequestError for unknown entries, before anything is read or written.
+  const targets =
+    request.secretRef !== undefined ? targetsUsingSecret(config, request.secretRef) : selectTargets(config, request.targets);
+  const { clock, log } = deps;
+  const startedAt = new Date(clock.now()).toISOString();
+  const timing: EngineTiming = { ...DEFAULT_TIMING, requestTimeoutMs: config.datagrid.requestTimeoutMs, ...deps.timing };
+  log.info('run started', {
+    action: request.action,
+    trigger: request.trigger,
+    targets: targets.length,
+    dryRun: request.dryRun,
+    force: request.force,
+    incidentId: request.incidentId,
+    requestedBy: request.requestedBy,
+  });
+
+  let results: (RotationResult | AuditResult)[] = [];
+  if (targets.length > 0) {
+    const inputs = await readRunInputs({ ...deps, deadlineAt: timing.deadlineAt }, config, targets);
+    const ctx: RunContext = { ...deps, runId, request, api: inputs.api ?? noApi, timing };
+    results =
+      request.action === 'audit'
+        ? targets.map((t) => auditTarget(inputs.of(t), clock.now()))
+        : await runRotation(ctx, config, targets, inputs);
+  } else {
+    log.warn('no configured target matches the request', { secretRef: request.secretRef });
+  }
+
+  const summary: RunSummary = deps.redactor.scrubDeep({
+    runId,
+    action: request.action,
+    trigger: request.trigger,
+    dryRun: request.dryRun,
+    ...(request.incidentId !== undefined && { incidentId: request.incidentId }),
+    ...(request.reason !== undefined && { reason: request.reason }),
+    ...(request.requestedBy !== undefined && { requestedBy: request.requestedBy }),
+    startedAt,
+    finishedAt: new Date(clock.now()).toISOString(),
+    counts: countResults(results),
+    results,
+  });
+  const emitted = await deps.events.emit(summaryEvents(summary));
+  if (emitted.failed > 0) log.error('some result events could not be delivered', { ...emitted });
+  log.info('run finished', { counts: summary.counts, events: emitted });
+  return { summary, emitted };
+}

@@ -1,0 +1,44 @@
+/**
+ * Reads each teamspace's MCP servers once per run with the list call, not one GET per target. A rejected API key on
+ * the first list halts the run before any other teamspace is asked.
+ */
+import { DatagridError, RotatorError } from '../errors.ts';
+import type { DatagridApi, McpServer, RequestOptions, ResolvedTarget } from '../types/index.ts';
+import pLimit from 'p-limit';
+
+export type ServerLookup = (target: ResolvedTarget) => McpServer | Error;
+
+export async function loadServers(
+  api: DatagridApi,
+  targets: readonly ResolvedTarget[],
+  concurrency: number,
+  request: RequestOptions,
+): Promise<ServerLookup> {
+  const teamspaces = [...new Set(targets.map((t) => t.teamspaceId))];
+  const listed = new Map<string | undefined, McpServer[] | Error>();
+  const list = async (teamspaceId: string | undefined) => {
+    try {
+      listed.set(teamspaceId, await api.listServers(teamspaceId, request));
+    } catch (error) {
+      listed.set(teamspaceId, error instanceof Error ? error : new Error(String(error)));
+    }
+  };
+  const [first, ...rest] = teamspaces;
+  await list(first);
+  const firstResult = listed.get(first);
+  const authRejected = firstResult instanceof DatagridError && firstResult.code === 'DATAGRID_AUTH_FAILED';
+  if (authRejected) for (const ts of rest) listed.set(ts, firstResult);
+  else {
+    const limit = pLimit(concurrency);
+    await Promise.all(rest.map((ts) => limit(() => list(ts))));
+  }
+  return (target) => {
+    const servers = listed.get(target.teamspaceId);
+    if (servers === undefined) return new Error('teamspace was not listed');
+    if (servers instanceof Error) return servers;
+    const server = servers.find((s) => s.id === target.serverId);
+    if (server) return server;
+    const where = target.teamspaceId === undefined ? "the API key's default teamspace" : `teamspace ${target.teamspaceId}`;
+    return new RotatorError('SERVER_NOT_FOUND', `MCP server ${target.serverId} does not exist in ${where}`);
+  };
+}

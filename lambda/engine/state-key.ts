@@ -1,0 +1,7 @@
+/** The state table's partition key of a target. Shared by engine and adapter so both agree on it. */
+export function statePk(teamspaceId: string | undefined, serverId: string): string {
+  return `target#${teamspaceId ?? ''}#${serverId}`;
+}
+
+export const statePkFor = (target: { teamspaceId: string | undefined; serverId: string }): string =>
+  statePk(target.teamspaceId, target.serverId);

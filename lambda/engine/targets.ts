@@ -1,0 +1,49 @@
+/** Which configured targets a request names. Unknown names reject the whole request before anything is read. */
+import { RequestError } from '../errors.ts';
+import type { ResolvedTarget, RotatorConfig } from '../types/index.ts';
+
+/** `serverId` or `teamspaceId/serverId`; a bare serverId must name exactly one target. */
+export function selectTargets(config: RotatorConfig, entries: readonly string[] | undefined): ResolvedTarget[] {
+  if (entries === undefined) return config.targets;
+  const chosen = new Set<ResolvedTarget>();
+  const problems: string[] = [];
+  for (const entry of entries) {
+    const matches = config.targets.filter((t) =>
+      entry.includes('/') ? t.key === entry : t.serverId === entry,
+    );
+    if (matches.length === 0) problems.push(`"${entry}" is not a configured target`);
+    else if (matches.length > 1)
+      problems.push(`"${entry}" is ambiguous (${matches.map((t) => t.key).join(', ')}): use teamspaceId/serverId`);
+    else chosen.add(matches[0]!);
+  }
+  if (problems.length > 0) {
+    throw new RequestError(`Invalid targets: ${problems.join('; ')}. Expected entries "serverId" or "teamspaceId/serverId".`);
+  }
+  // Keep configuration order: it is the order operators read in results.
+  return config.targets.filter((t) => chosen.has(t));
+}
+
+/**
+ * The secret's name, from a name, a full ARN (`...:secret:NAME-AbCdEf`) or a partial ARN (`...:secret:NAME`).
+ * Secrets Manager appends a 6-character suffix to every secret ARN; a partial ARN has none.
+ */
+export function secretName(ref: string): string {
+  const match = /^arn:[^:]+:secretsmanager:[^:]*:[^:]*:secret:(.+)$/.exec(ref);
+  if (!match) return ref;
+  return match[1]!.replace(/-[A-Za-z0-9]{6}$/, '');
+}
+
+/** Do two references (names or ARNs) name the same secret? */
+export function sameSecret(a: string, b: string): boolean {
+  if (a === b) return true;
+  const aIsArn = a.startsWith('arn:');
+  const bIsArn = b.startsWith('arn:');
+  // Two full ARNs that differ are different secrets (same name in another account or region).
+  if (aIsArn && bIsArn) return false;
+  return secretName(a) === secretName(b) || (aIsArn && a.endsWith(`:secret:${b}`)) || (bIsArn && b.endsWith(`:secret:${a}`));
+}
+
+/** Targets that read their credential from the secret an event names. */
+export function targetsUsingSecret(config: RotatorConfig, secretRef: string): ResolvedTarget[] {
+  return config.targets.filter((t) => sameSecret(t.secretId, secretRef));
+}

@@ -1,0 +1,131 @@
+/**
+ * Lambda entry: parse the event, build adapters once per container, run the engine, publish metrics, return the
+ * summary, and throw (after every event is emitted) when a rotation target failed so retries and alarms see it.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { createDatagridApiFactory } from './adapters/datagrid.ts';
+import { createEventSink } from './adapters/events-eventbridge.ts';
+import { createSecretSource } from './adapters/secrets-manager.ts';
+import { createStateStore } from './adapters/state-dynamodb.ts';
+import { loadConfigFile } from './config.ts';
+import { DEFAULT_CONFIG_FILE, DEFAULT_EVENT_BUS, DEFAULT_EVENT_SOURCE, ROTATOR_NAME } from './constants.ts';
+import { Redactor } from './engine/redactor.ts';
+import { executeRun } from './engine/run.ts';
+import { RotationFailedError, describeCause } from './errors.ts';
+import { parseInvocation } from './invocation.ts';
+import { scrubbingLog, systemClock } from './runtime.ts';
+import type { DatagridApiFactory, RotatorConfig } from './types/index.ts';
+import type { RotationResult, RunSummary } from './types/results.ts';
+
+/** When invoked without a Lambda context (local runs), assume Lambda's maximum timeout. */
+const DEFAULT_REMAINING_MS = 15 * 60_000;
+
+const logger = new Logger({ serviceName: ROTATOR_NAME });
+const metrics = new Metrics({ namespace: process.env.METRICS_NAMESPACE ?? 'DatagridMcpRotator', serviceName: ROTATOR_NAME });
+
+// Clients live at module scope: warm invocations reuse their connections. Endpoints come from the standard
+// AWS_ENDPOINT_URL(_<SERVICE>) variables, which the SDK reads itself.
+const secretsClient = new SecretsManagerClient({});
+const dynamoClient = new DynamoDBClient({});
+const eventsClient = new EventBridgeClient({});
+
+const configs = new Map<string, Promise<RotatorConfig>>();
+const datagridFactories = new Map<string, DatagridApiFactory>();
+
+function configFile(): string {
+  return process.env.ROTATION_CONFIG_FILE ?? fileURLToPath(new URL(DEFAULT_CONFIG_FILE, import.meta.url));
+}
+
+function loadConfig(path: string): Promise<RotatorConfig> {
+  let config = configs.get(path);
+  if (!config) {
+    config = loadConfigFile(path);
+    // A failed load is not cached: a fixed file is picked up by the next invocation.
+    config.catch(() => configs.delete(path));
+    configs.set(path, config);
+  }
+  return config;
+}
+
+function datagridFactory(config: RotatorConfig): DatagridApiFactory {
+  const { baseUrl, requestTimeoutMs, maxAttempts } = config.datagrid;
+  const key = JSON.stringify([baseUrl, requestTimeoutMs, maxAttempts]);
+  let factory = datagridFactories.get(key);
+  if (!factory) {
+    factory = createDatagridApiFactory({ baseUrl, requestTimeoutMs, maxAttempts, clock: systemClock, log: logger });
+    datagridFactories.set(key, factory);
+  }
+  return factory;
+}
+
+function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === '') throw new Error(`Environment variable ${name} is required`);
+  return value;
+}
+
+function publishMetrics(summary: RunSummary): void {
+  const { counts } = summary;
+  if (summary.action === 'rotate') {
+    metrics.addMetric('RotationsSucceeded', MetricUnit.Count, counts.rotated);
+    metrics.addMetric('RotationsUnchanged', MetricUnit.Count, counts.unchanged);
+    metrics.addMetric('RotationsFailed', MetricUnit.Count, counts.failed);
+    metrics.addMetric('RotationsSkipped', MetricUnit.Count, counts.skipped);
+  } else {
+    metrics.addMetric('AuditCompliant', MetricUnit.Count, counts.compliant);
+    metrics.addMetric('AuditNoncompliant', MetricUnit.Count, counts.noncompliant);
+  }
+  metrics.addMetric('RunDurationMs', MetricUnit.Milliseconds, Date.parse(summary.finishedAt) - Date.parse(summary.startedAt));
+  metrics.publishStoredMetrics();
+}
+
+export async function handler(event: unknown, context?: { getRemainingTimeInMillis?: () => number }): Promise<RunSummary> {
+  const runId = randomUUID();
+  logger.appendKeys({ runId });
+  const redactor = new Redactor();
+  const log = scrubbingLog(logger, redactor);
+  try {
+    // Everything that can reject the invocation happens before the first AWS or Datagrid call.
+    const request = parseInvocation(event);
+    const tableName = requiredEnv('STATE_TABLE_NAME');
+    const config = await loadConfig(configFile());
+    const remaining = context?.getRemainingTimeInMillis?.() ?? DEFAULT_REMAINING_MS;
+
+    const { summary, emitted } = await executeRun(config, request, runId, {
+      secrets: createSecretSource(secretsClient, log),
+      datagrid: datagridFactory(config),
+      state: createStateStore(dynamoClient, tableName, { clock: systemClock, log }),
+      events: createEventSink(eventsClient, {
+        busName: process.env.EVENT_BUS_NAME ?? DEFAULT_EVENT_BUS,
+        source: process.env.EVENT_SOURCE ?? DEFAULT_EVENT_SOURCE,
+        clock: systemClock,
+        log,
+      }),
+      clock: systemClock,
+      log,
+      redactor,
+      timing: { deadlineAt: systemClock.now() + remaining },
+    });
+    publishMetrics(summary);
+
+    const failed = summary.results.filter((r): r is RotationResult => 'outcome' in r && r.outcome === 'failed');
+    if (failed.length > 0) {
+      const detail = failed.map((r) => `${r.teamspaceId ? `${r.teamspaceId}/` : ''}${r.serverId} ${r.error?.code ?? ''}`).join(', ');
+      throw new RotationFailedError(runId, failed.length, detail);
+    }
+    if (emitted.failed > 0) throw new Error(`Run ${runId}: ${emitted.failed} result event(s) could not be delivered to EventBridge`);
+    return summary;
+  } catch (error) {
+    log.error('run failed', { error: error instanceof Error ? { name: error.name, message: redactor.scrub(error.message) } : describeCause(error) });
+    if (error instanceof Error) error.message = redactor.scrub(error.message);
+    throw error;
+  } finally {
+    logger.removeKeys(['runId']);
+  }
+}

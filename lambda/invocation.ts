@@ -1,0 +1,107 @@
+/**
+ * The four event kinds the handler accepts (contract section 4), turned into one RunRequest. Anything else is
+ * rejected here with a RequestError that says what was expected, before anything is read or written.
+ */
+import * as z from 'zod/mini';
+import { DETAIL_TYPE } from './constants.ts';
+import { RequestError } from './errors.ts';
+import type { RunRequest, Trigger } from './types/results.ts';
+
+// zod/mini ships without messages; the English locale makes rejections say what was expected.
+z.config(z.locales.en());
+
+const nonEmpty = z.string().check(z.minLength(1), z.maxLength(1024));
+
+const requestFields = {
+  action: z.optional(z.enum(['rotate', 'audit'])),
+  trigger: z.optional(z.enum(['schedule', 'manual'])),
+  targets: z.optional(z.array(nonEmpty).check(z.minLength(1), z.maxLength(1000))),
+  force: z.optional(z.boolean()),
+  dryRun: z.optional(z.boolean()),
+  reason: z.optional(nonEmpty),
+  incidentId: z.optional(nonEmpty),
+  requestedBy: z.optional(nonEmpty),
+};
+const directRequest = z.strictObject({ ...requestFields, action: z.enum(['rotate', 'audit']) });
+const requestedDetail = z.strictObject(requestFields);
+
+const SECRET_EVENT_NAMES = ['RotationSucceeded', 'PutSecretValue', 'UpdateSecretVersionStage'];
+const CLOUDTRAIL_DETAIL_TYPES = ['AWS API Call via CloudTrail', 'AWS Service Event via CloudTrail'];
+
+const EXPECTED =
+  'expected a direct request {"action":"rotate"|"audit",...}, an EventBridge "MCP Rotation Requested" event, ' +
+  'or an aws.secretsmanager event (Secret Label Updated to AWSCURRENT, or a CloudTrail RotationSucceeded / ' +
+  'PutSecretValue / UpdateSecretVersionStage record)';
+
+type Fields = z.infer<typeof requestedDetail>;
+
+function describeIssues(error: z.core.$ZodError, prefix: string): string {
+  return error.issues
+    .map((issue) => `${[prefix, ...issue.path.map(String)].filter(Boolean).join('.') || '(event)'}: ${issue.message}`)
+    .join('; ');
+}
+
+function toRequest(fields: Fields): RunRequest {
+  const incident = fields.incidentId !== undefined;
+  const trigger: Trigger = incident ? 'incident' : (fields.trigger ?? 'manual');
+  return {
+    action: fields.action ?? 'rotate',
+    trigger,
+    ...(fields.targets !== undefined && { targets: fields.targets }),
+    // An incident rotates even when the version is already applied: the credential itself is presumed leaked.
+    force: incident || (fields.force ?? false),
+    dryRun: fields.dryRun ?? false,
+    ...(fields.reason !== undefined && { reason: fields.reason }),
+    ...(fields.incidentId !== undefined && { incidentId: fields.incidentId }),
+    ...(fields.requestedBy !== undefined && { requestedBy: fields.requestedBy }),
+  };
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The secret a Secrets Manager event says changed, or undefined when the event is not a current-value change. */
+function changedSecret(event: Record<string, unknown>): string | undefined {
+  const detail = isRecord(event.detail) ? event.detail : {};
+  const detailType = event['detail-type'];
+  if (detailType === 'Secret Label Updated') {
+    if (detail.labelUpdated !== 'AWSCURRENT') return undefined;
+    return typeof detail.name === 'string' && detail.name !== '' ? detail.name : undefined;
+  }
+  if (typeof detailType === 'string' && CLOUDTRAIL_DETAIL_TYPES.includes(detailType)) {
+    if (typeof detail.eventName !== 'string' || !SECRET_EVENT_NAMES.includes(detail.eventName)) return undefined;
+    const candidates = [
+      isRecord(detail.requestParameters) ? detail.requestParameters.secretId : undefined,
+      isRecord(detail.additionalEventData) ? detail.additionalEventData.SecretId : undefined,
+      isRecord(detail.responseElements) ? detail.responseElements.arn : undefined,
+    ];
+    return candidates.find((c): c is string => typeof c === 'string' && c !== '');
+  }
+  return undefined;
+}
+
+export function parseInvocation(event: unknown): RunRequest {
+  if (!isRecord(event)) throw new RequestError(`Rejected event: not a JSON object; ${EXPECTED}.`);
+
+  if ('detail-type' in event || 'source' in event) {
+    const detailType = event['detail-type'];
+    if (event.source === 'aws.secretsmanager') {
+      const secretRef = changedSecret(event);
+      if (secretRef === undefined) {
+        throw new RequestError(
+          `Rejected aws.secretsmanager event "${String(detailType)}": it does not say that a secret's current value changed; ${EXPECTED}.`,
+        );
+      }
+      return { action: 'rotate', trigger: 'secret-changed', force: false, dryRun: false, secretRef };
+    }
+    if (detailType === DETAIL_TYPE.rotationRequested) {
+      const parsed = requestedDetail.safeParse(event.detail ?? {});
+      if (!parsed.success) throw new RequestError(`Rejected "${DETAIL_TYPE.rotationRequested}" event: ${describeIssues(parsed.error, 'detail')}.`);
+      return toRequest(parsed.data);
+    }
+    throw new RequestError(`Rejected EventBridge event "${String(detailType)}" from "${String(event.source)}"; ${EXPECTED}.`);
+  }
+
+  const parsed = directRequest.safeParse(event);
+  if (!parsed.success) throw new RequestError(`Rejected request: ${describeIssues(parsed.error, '')}; ${EXPECTED}.`);
+  return toRequest(parsed.data);
+}

@@ -1,0 +1,67 @@
+/** Builds a RotatorConfig and a wired engine over the in-memory fakes. */
+import { DEFAULT_CONCURRENCY, DEFAULT_DATAGRID, DEFAULT_TARGET_SETTINGS } from '../../lambda/constants.ts';
+import { Redactor } from '../../lambda/engine/redactor.ts';
+import { executeRun } from '../../lambda/engine/run.ts';
+import type { ResolvedTarget, RotatorConfig } from '../../lambda/types/index.ts';
+import type { RunRequest } from '../../lambda/types/results.ts';
+import { CapturingLog, FakeClock, FakeDatagrid, FakeEvents, FakeSecrets, FakeState } from './fakes.ts';
+
+export const API_KEY_SECRET = 'datagrid/api-key';
+
+export function target(serverId: string, secretId: string, overrides: Partial<ResolvedTarget> = {}): ResolvedTarget {
+  const teamspaceId = overrides.teamspaceId;
+  return {
+    key: teamspaceId ? `${teamspaceId}/${serverId}` : serverId,
+    serverId,
+    teamspaceId,
+    secretId,
+    jsonKey: undefined,
+    ...structuredClone(DEFAULT_TARGET_SETTINGS),
+    healthyStatuses: [...DEFAULT_TARGET_SETTINGS.healthyStatuses],
+    pendingStatuses: [...DEFAULT_TARGET_SETTINGS.pendingStatuses],
+    ...overrides,
+  };
+}
+
+export function config(targets: ResolvedTarget[], concurrency: Partial<RotatorConfig['concurrency']> = {}): RotatorConfig {
+  return {
+    datagrid: { ...DEFAULT_DATAGRID, apiKeySecretId: API_KEY_SECRET },
+    concurrency: { ...DEFAULT_CONCURRENCY, ...concurrency },
+    targets,
+  };
+}
+
+export function request(fields: Partial<RunRequest> = {}): RunRequest {
+  return { action: 'rotate', trigger: 'manual', force: false, dryRun: false, ...fields };
+}
+
+export class Harness {
+  clock = new FakeClock();
+  secrets = new FakeSecrets();
+  datagrid = new FakeDatagrid();
+  state = new FakeState();
+  events = new FakeEvents();
+  log = new CapturingLog();
+  /** Remaining Lambda time at the start of each run. */
+  remainingMs = 15 * 60_000;
+  runs = 0;
+
+  constructor() {
+    this.secrets.put(API_KEY_SECRET, this.datagrid.validApiKey);
+  }
+
+  async run(cfg: RotatorConfig, req: RunRequest = request()) {
+    this.runs += 1;
+    const outcome = await executeRun(cfg, req, `run-${this.runs}`, {
+      secrets: this.secrets,
+      datagrid: (key) => this.datagrid.api(key),
+      state: this.state,
+      events: this.events,
+      clock: this.clock,
+      log: this.log,
+      redactor: new Redactor(),
+      timing: { deadlineAt: this.clock.now() + this.remainingMs },
+    });
+    return outcome.summary;
+  }
+}

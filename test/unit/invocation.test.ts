@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { RequestError } from '../../lambda/errors.ts';
+import { parseInvocation } from '../../lambda/invocation.ts';
+
+const ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:mcp/github-AbCdEf';
+
+describe('parseInvocation', () => {
+  it('accepts direct and Scheduler requests', () => {
+    expect(parseInvocation({ action: 'rotate', trigger: 'schedule' })).toEqual({ action: 'rotate', trigger: 'schedule', force: false, dryRun: false });
+    expect(parseInvocation({ action: 'audit' })).toEqual({ action: 'audit', trigger: 'manual', force: false, dryRun: false });
+    expect(
+      parseInvocation({ action: 'rotate', targets: ['srv_1', 'ts_1/srv_2'], force: true, dryRun: true, reason: 'r', requestedBy: 'alice' }),
+    ).toEqual({ action: 'rotate', trigger: 'manual', targets: ['srv_1', 'ts_1/srv_2'], force: true, dryRun: true, reason: 'r', requestedBy: 'alice' });
+  });
+
+  it('an incidentId makes an incident: trigger incident, force implied', () => {
+    expect(parseInvocation({ action: 'rotate', incidentId: 'INC-7', reason: 'token leaked', trigger: 'manual' })).toMatchObject({
+      trigger: 'incident',
+      force: true,
+      incidentId: 'INC-7',
+      reason: 'token leaked',
+    });
+  });
+
+  it('accepts "MCP Rotation Requested" events; action defaults to rotate', () => {
+    const req = parseInvocation({ source: 'ops.tooling', 'detail-type': 'MCP Rotation Requested', detail: { incidentId: 'INC-1', targets: ['srv_1'] } });
+    expect(req).toMatchObject({ action: 'rotate', trigger: 'incident', force: true, targets: ['srv_1'] });
+    expect(parseInvocation({ source: 'x', 'detail-type': 'MCP Rotation Requested', detail: { action: 'audit' } }).action).toBe('audit');
+  });
+
+  it('accepts the native Secret Label Updated event for AWSCURRENT only', () => {
+    const event = (labelUpdated: string) => ({
+      source: 'aws.secretsmanager',
+      'detail-type': 'Secret Label Updated',
+      detail: { name: 'mcp/github', labelUpdated, versionId: 'v2' },
+    });
+    expect(parseInvocation(event('AWSCURRENT'))).toEqual({ action: 'rotate', trigger: 'secret-changed', force: false, dryRun: false, secretRef: 'mcp/github' });
+    expect(() => parseInvocation(event('AWSPENDING'))).toThrow(/does not say that a secret's current value changed/);
+  });
+
+  it.each([
+    ['RotationSucceeded', 'AWS Service Event via CloudTrail', { additionalEventData: { SecretId: ARN } }],
+    ['PutSecretValue', 'AWS API Call via CloudTrail', { requestParameters: { secretId: 'mcp/github' } }],
+    ['UpdateSecretVersionStage', 'AWS API Call via CloudTrail', { responseElements: { arn: ARN } }],
+  ])('accepts the CloudTrail %s record', (eventName, detailType, where) => {
+    const req = parseInvocation({ source: 'aws.secretsmanager', 'detail-type': detailType, detail: { eventName, ...where } });
+    expect(req.trigger).toBe('secret-changed');
+    expect([ARN, 'mcp/github']).toContain(req.secretRef);
+  });
+
+  it.each([
+    [null, /not a JSON object/],
+    ['rotate', /not a JSON object/],
+    [{}, /action/],
+    [{ action: 'delete' }, /action/],
+    [{ action: 'rotate', force: 'yes' }, /force/],
+    [{ action: 'rotate', targets: [] }, /targets/],
+    [{ action: 'rotate', extra: 1 }, /extra/],
+    [{ action: 'rotate', trigger: 'incident' }, /trigger/],
+    [{ source: 'aws.ec2', 'detail-type': 'EC2 Instance State-change Notification', detail: {} }, /Rejected EventBridge event "EC2 Instance/],
+    [{ source: 'x', 'detail-type': 'MCP Rotation Requested', detail: { targets: 'srv_1' } }, /detail\.targets/],
+    [{ source: 'aws.secretsmanager', 'detail-type': 'AWS API Call via CloudTrail', detail: { eventName: 'GetSecretValue' } }, /current value/],
+    [{ source: 'aws.secretsmanager', 'detail-type': 'AWS API Call via CloudTrail', detail: { eventName: 'PutSecretValue' } }, /current value/],
+  ])('rejects %j with a message saying what was expected', (event, message) => {
+    let error: unknown;
+    try {
+      parseInvocation(event);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(RequestError);
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).toMatch(/expected/);
+  });
+});
