@@ -9,6 +9,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import type { Dispatcher } from 'undici';
 import { createDatagridApiFactory } from './adapters/datagrid.ts';
 import { createEventSink } from './adapters/events-eventbridge.ts';
 import { createSecretSource } from './adapters/secrets-manager.ts';
@@ -20,7 +21,7 @@ import { executeRun } from './engine/run.ts';
 import { RotationFailedError, describeCause } from './errors.ts';
 import { parseInvocation } from './invocation.ts';
 import { scrubbingLog, systemClock } from './runtime.ts';
-import type { DatagridApiFactory, RotatorConfig } from './types/index.ts';
+import type { Clock, DatagridApiFactory, RotatorConfig } from './types/index.ts';
 import type { RotationResult, RunSummary } from './types/results.ts';
 
 /** When invoked without a Lambda context (local runs), assume Lambda's maximum timeout. */
@@ -29,39 +30,19 @@ const DEFAULT_REMAINING_MS = 15 * 60_000;
 const logger = new Logger({ serviceName: ROTATOR_NAME });
 const metrics = new Metrics({ namespace: process.env.METRICS_NAMESPACE ?? 'DatagridMcpRotator', serviceName: ROTATOR_NAME });
 
-// Clients live at module scope: warm invocations reuse their connections. Endpoints come from the standard
-// AWS_ENDPOINT_URL(_<SERVICE>) variables, which the SDK reads itself.
-const secretsClient = new SecretsManagerClient({});
-const dynamoClient = new DynamoDBClient({});
-const eventsClient = new EventBridgeClient({});
+export interface HandlerOptions {
+  secretsClient?: SecretsManagerClient;
+  dynamoClient?: DynamoDBClient;
+  eventsClient?: EventBridgeClient;
+  /** undici dispatcher for Datagrid; default: one keep-alive Agent per origin. Tests pass a MockAgent. */
+  dispatcher?: Dispatcher;
+  clock?: Clock;
+}
 
-const configs = new Map<string, Promise<RotatorConfig>>();
-const datagridFactories = new Map<string, DatagridApiFactory>();
+type LambdaContext = { getRemainingTimeInMillis?: () => number } | undefined;
 
 function configFile(): string {
   return process.env.ROTATION_CONFIG_FILE ?? fileURLToPath(new URL(DEFAULT_CONFIG_FILE, import.meta.url));
-}
-
-function loadConfig(path: string): Promise<RotatorConfig> {
-  let config = configs.get(path);
-  if (!config) {
-    config = loadConfigFile(path);
-    // A failed load is not cached: a fixed file is picked up by the next invocation.
-    config.catch(() => configs.delete(path));
-    configs.set(path, config);
-  }
-  return config;
-}
-
-function datagridFactory(config: RotatorConfig): DatagridApiFactory {
-  const { baseUrl, requestTimeoutMs, maxAttempts } = config.datagrid;
-  const key = JSON.stringify([baseUrl, requestTimeoutMs, maxAttempts]);
-  let factory = datagridFactories.get(key);
-  if (!factory) {
-    factory = createDatagridApiFactory({ baseUrl, requestTimeoutMs, maxAttempts, clock: systemClock, log: logger });
-    datagridFactories.set(key, factory);
-  }
-  return factory;
 }
 
 function requiredEnv(name: string): string {
@@ -85,47 +66,92 @@ function publishMetrics(summary: RunSummary): void {
   metrics.publishStoredMetrics();
 }
 
-export async function handler(event: unknown, context?: { getRemainingTimeInMillis?: () => number }): Promise<RunSummary> {
-  const runId = randomUUID();
-  logger.appendKeys({ runId });
-  const redactor = new Redactor();
-  const log = scrubbingLog(logger, redactor);
-  try {
-    // Everything that can reject the invocation happens before the first AWS or Datagrid call.
-    const request = parseInvocation(event);
-    const tableName = requiredEnv('STATE_TABLE_NAME');
-    const config = await loadConfig(configFile());
-    const remaining = context?.getRemainingTimeInMillis?.() ?? DEFAULT_REMAINING_MS;
-
-    const { summary, emitted } = await executeRun(config, request, runId, {
-      secrets: createSecretSource(secretsClient, log),
-      datagrid: datagridFactory(config),
-      state: createStateStore(dynamoClient, tableName, { clock: systemClock, log }),
-      events: createEventSink(eventsClient, {
-        busName: process.env.EVENT_BUS_NAME ?? DEFAULT_EVENT_BUS,
-        source: process.env.EVENT_SOURCE ?? DEFAULT_EVENT_SOURCE,
-        clock: systemClock,
-        log,
-      }),
-      clock: systemClock,
-      log,
-      redactor,
-      timing: { deadlineAt: systemClock.now() + remaining },
-    });
-    publishMetrics(summary);
-
-    const failed = summary.results.filter((r): r is RotationResult => 'outcome' in r && r.outcome === 'failed');
-    if (failed.length > 0) {
-      const detail = failed.map((r) => `${r.teamspaceId ? `${r.teamspaceId}/` : ''}${r.serverId} ${r.error?.code ?? ''}`).join(', ');
-      throw new RotationFailedError(runId, failed.length, detail);
-    }
-    if (emitted.failed > 0) throw new Error(`Run ${runId}: ${emitted.failed} result event(s) could not be delivered to EventBridge`);
-    return summary;
-  } catch (error) {
-    log.error('run failed', { error: error instanceof Error ? { name: error.name, message: redactor.scrub(error.message) } : describeCause(error) });
-    if (error instanceof Error) error.message = redactor.scrub(error.message);
-    throw error;
-  } finally {
-    logger.removeKeys(['runId']);
-  }
+function failureOf(summary: RunSummary): RotationFailedError | undefined {
+  const failed = summary.results.filter((r): r is RotationResult => 'outcome' in r && r.outcome === 'failed');
+  if (failed.length === 0) return undefined;
+  const detail = failed.map((r) => `${r.teamspaceId ? `${r.teamspaceId}/` : ''}${r.serverId} ${r.error?.code ?? ''}`).join(', ');
+  return new RotationFailedError(summary.runId, failed.length, detail);
 }
+
+/** Builds the Lambda handler; clients are created once and reused by every (warm) invocation. */
+export function createHandler(options: HandlerOptions = {}) {
+  // Endpoints come from the standard AWS_ENDPOINT_URL(_<SERVICE>) variables, which the SDK reads itself.
+  const secretsClient = options.secretsClient ?? new SecretsManagerClient({});
+  const dynamoClient = options.dynamoClient ?? new DynamoDBClient({});
+  const eventsClient = options.eventsClient ?? new EventBridgeClient({});
+  const clock = options.clock ?? systemClock;
+  const configs = new Map<string, Promise<RotatorConfig>>();
+  const datagridFactories = new Map<string, DatagridApiFactory>();
+
+  const loadConfig = (path: string): Promise<RotatorConfig> => {
+    let config = configs.get(path);
+    if (!config) {
+      config = loadConfigFile(path);
+      // A failed load is not cached: a fixed file is picked up by the next invocation.
+      config.catch(() => configs.delete(path));
+      configs.set(path, config);
+    }
+    return config;
+  };
+
+  const datagridFactory = (config: RotatorConfig): DatagridApiFactory => {
+    const { baseUrl, requestTimeoutMs, maxAttempts } = config.datagrid;
+    const key = JSON.stringify([baseUrl, requestTimeoutMs, maxAttempts]);
+    let factory = datagridFactories.get(key);
+    if (!factory) {
+      factory = createDatagridApiFactory({
+        baseUrl,
+        requestTimeoutMs,
+        maxAttempts,
+        clock,
+        ...(options.dispatcher && { dispatcher: options.dispatcher }),
+      });
+      datagridFactories.set(key, factory);
+    }
+    return factory;
+  };
+
+  return async function handler(event: unknown, context?: LambdaContext): Promise<RunSummary> {
+    const runId = randomUUID();
+    logger.appendKeys({ runId });
+    const redactor = new Redactor();
+    const log = scrubbingLog(logger, redactor);
+    try {
+      // Everything that can reject the invocation happens before the first AWS or Datagrid call.
+      const request = parseInvocation(event);
+      const tableName = requiredEnv('STATE_TABLE_NAME');
+      const config = await loadConfig(configFile());
+      const remaining = context?.getRemainingTimeInMillis?.() ?? DEFAULT_REMAINING_MS;
+
+      const { summary, emitted } = await executeRun(config, request, runId, {
+        secrets: createSecretSource(secretsClient, log),
+        datagrid: datagridFactory(config),
+        state: createStateStore(dynamoClient, tableName, { clock, log }),
+        events: createEventSink(eventsClient, {
+          busName: process.env.EVENT_BUS_NAME ?? DEFAULT_EVENT_BUS,
+          source: process.env.EVENT_SOURCE ?? DEFAULT_EVENT_SOURCE,
+          clock,
+          log,
+        }),
+        clock,
+        log,
+        redactor,
+        timing: { deadlineAt: clock.now() + remaining },
+      });
+      publishMetrics(summary);
+
+      const failure = failureOf(summary);
+      if (failure) throw failure;
+      if (emitted.failed > 0) throw new Error(`Run ${runId}: ${emitted.failed} result event(s) could not be delivered to EventBridge`);
+      return summary;
+    } catch (error) {
+      if (error instanceof Error) error.message = redactor.scrub(error.message);
+      log.error('run failed', { error: error instanceof Error ? { name: error.name, message: error.message } : describeCause(error) });
+      throw error;
+    } finally {
+      logger.removeKeys(['runId']);
+    }
+  };
+}
+
+export const handler = createHandler();

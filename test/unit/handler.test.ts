@@ -1,0 +1,212 @@
+/**
+ * The handler end to end over mocked AWS clients (aws-sdk-client-mock) and a mocked Datagrid (undici MockAgent):
+ * event parsing, config loading, the adapters' wiring, events, the throw-after-emit rule and secret hygiene of what
+ * the Powertools logger prints.
+ */
+import { DynamoDBClient, BatchGetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { BatchGetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MockAgent } from 'undici';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createHandler } from '../../lambda/handler.ts';
+import { ConfigError, RequestError, RotationFailedError } from '../../lambda/errors.ts';
+import type { RotationResult } from '../../lambda/types/results.ts';
+
+const ORIGIN = 'http://127.0.0.1:9999';
+const API_KEY = 'CANARY-dg-key-5e6f7a8b';
+const TOKENS: Record<string, string> = { 'mcp/one': 'CANARY-token-one-1a2b', 'mcp/two': 'CANARY-token-two-3c4d' };
+
+const sm = mockClient(SecretsManagerClient);
+const ddb = mockClient(DynamoDBClient);
+const eb = mockClient(EventBridgeClient);
+
+function server(id: string, fields: Record<string, unknown> = {}) {
+  return {
+    object: 'mcp_server',
+    id,
+    name: `Server ${id}`,
+    base_url: `https://mcp.example.com/${id}`,
+    transport: 'http',
+    status: 'active',
+    icon_url: null,
+    protocol_version: null,
+    authorization_secret_id: `sec_${id}`,
+    metadata: { tool_count: 4, last_synced_at: '2026-11-01T00:00:00.000Z' },
+    created_at: '2026-10-01T00:00:00.000Z',
+    updated_at: '2026-10-01T00:00:00.000Z',
+    ...fields,
+  };
+}
+
+let dir: string;
+let stdout: string[];
+let agent: MockAgent;
+
+function writeConfig(config: unknown): void {
+  const file = join(dir, 'rotation.config.json');
+  writeFileSync(file, JSON.stringify(config));
+  process.env.ROTATION_CONFIG_FILE = file;
+}
+
+const validConfig = {
+  datagrid: { baseUrl: `${ORIGIN}/v1`, apiKeySecretId: 'datagrid/api-key', maxAttempts: 1 },
+  targets: [
+    { serverId: 'srv_1', teamspaceId: 'ts_1', secretId: 'mcp/one' },
+    { serverId: 'srv_2', teamspaceId: 'ts_1', secretId: 'mcp/two' },
+  ],
+};
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'rotator-handler-'));
+  process.env.STATE_TABLE_NAME = 'rotator-state';
+  process.env.EVENT_BUS_NAME = 'rotator-bus';
+  writeConfig(validConfig);
+  sm.reset();
+  ddb.reset();
+  eb.reset();
+  sm.on(BatchGetSecretValueCommand).callsFake((input: { SecretIdList: string[] }) => ({
+    SecretValues: input.SecretIdList.map((id) => ({
+      ARN: `arn:aws:secretsmanager:us-east-1:111122223333:secret:${id}-AbCdEf`,
+      Name: id,
+      VersionId: `ver-${id}`,
+      SecretString: id === 'datagrid/api-key' ? API_KEY : TOKENS[id],
+      CreatedDate: new Date('2026-11-20T00:00:00Z'),
+    })),
+    Errors: [],
+  }));
+  ddb.on(BatchGetItemCommand).resolves({ Responses: { 'rotator-state': [] } });
+  ddb.on(UpdateItemCommand).resolves({});
+  eb.on(PutEventsCommand).callsFake((input: { Entries: unknown[] }) => ({
+    FailedEntryCount: 0,
+    Entries: input.Entries.map((_, i) => ({ EventId: `e${i}` })),
+  }));
+  agent = new MockAgent();
+  agent.disableNetConnect();
+  stdout = [];
+  for (const stream of [process.stdout, process.stderr]) {
+    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stdout.push(String(chunk));
+      return true;
+    });
+  }
+  vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void stdout.push(args.map(String).join(' ')));
+  vi.spyOn(console, 'info').mockImplementation((...args: unknown[]) => void stdout.push(args.map(String).join(' ')));
+  vi.spyOn(console, 'warn').mockImplementation((...args: unknown[]) => void stdout.push(args.map(String).join(' ')));
+  vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void stdout.push(args.map(String).join(' ')));
+});
+
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await agent.close();
+});
+
+function makeHandler() {
+  return createHandler({
+    secretsClient: new SecretsManagerClient({ region: 'us-east-1' }),
+    dynamoClient: new DynamoDBClient({ region: 'us-east-1' }),
+    eventsClient: new EventBridgeClient({ region: 'us-east-1' }),
+    dispatcher: agent,
+  });
+}
+
+function interceptList(servers: unknown[]) {
+  agent.get(ORIGIN).intercept({ path: '/v1/organization/mcp-servers', method: 'GET' }).reply(200, { object: 'list', data: servers });
+}
+
+function interceptPatch(id: string, status = 'active', tools = 4) {
+  let body: unknown;
+  agent
+    .get(ORIGIN)
+    .intercept({ path: `/v1/organization/mcp-servers/${id}`, method: 'PATCH' })
+    .reply(200, (opts) => {
+      body = JSON.parse(String(opts.body));
+      return server(id, { status, metadata: { tool_count: tools, last_synced_at: '2026-11-24T12:00:00.000Z' } });
+    });
+  return () => body;
+}
+
+const putEntries = () => eb.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
+
+describe('handler', () => {
+  it('rotates every target of a scheduled run and emits one event per target plus the run summary', async () => {
+    interceptList([server('srv_1'), server('srv_2')]);
+    const body1 = interceptPatch('srv_1');
+    interceptPatch('srv_2');
+    const summary = await makeHandler()({ action: 'rotate', trigger: 'schedule' }, { getRemainingTimeInMillis: () => 300_000 });
+    expect(summary.counts).toMatchObject({ rotated: 2, failed: 0 });
+    expect(body1()).toEqual({ authorization: `Bearer ${TOKENS['mcp/one']}` });
+    expect(sm.commandCalls(BatchGetSecretValueCommand)).toHaveLength(1);
+    expect(ddb.commandCalls(UpdateItemCommand).length).toBe(4); // a lease and a completion per target
+    const entries = putEntries();
+    expect(entries.map((e) => e.DetailType)).toEqual(['MCP Credential Rotation Result', 'MCP Credential Rotation Result', 'MCP Rotation Run Completed']);
+    expect(entries.every((e) => e.EventBusName === 'rotator-bus' && e.Source === 'datagrid.mcp-rotator')).toBe(true);
+    const logs = stdout.join('');
+    expect(logs).toContain(summary.runId);
+    expect(logs).toContain('RotationsSucceeded');
+    for (const secret of [API_KEY, ...Object.values(TOKENS)]) {
+      expect(logs).not.toContain(secret);
+      expect(JSON.stringify(entries)).not.toContain(secret);
+      expect(JSON.stringify(summary)).not.toContain(secret);
+    }
+  });
+
+  it('throws after emitting every event when a rotation target failed', async () => {
+    interceptList([server('srv_1'), server('srv_2')]);
+    interceptPatch('srv_1', 'error', 0);
+    interceptPatch('srv_2');
+    const error = await makeHandler()({ action: 'rotate' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RotationFailedError);
+    expect((error as Error).message).toMatch(/1 rotation target\(s\) failed: ts_1\/srv_1 VERIFY_UNHEALTHY/);
+    expect(putEntries()).toHaveLength(3);
+    const failed = JSON.parse(putEntries()[0]!.Detail!) as RotationResult;
+    expect(failed).toMatchObject({ serverId: 'srv_1', outcome: 'failed', error: { code: 'VERIFY_UNHEALTHY' } });
+    const logs = stdout.join('');
+    expect(logs).toContain('"run failed"');
+    for (const secret of [API_KEY, ...Object.values(TOKENS)]) expect(logs + String(error)).not.toContain(secret);
+  });
+
+  it('does not throw for audit findings', async () => {
+    interceptList([server('srv_1', { status: 'error' }), server('srv_2')]);
+    const summary = await makeHandler()({ action: 'audit' });
+    expect(summary.counts).toMatchObject({ compliant: 0, noncompliant: 2 });
+    expect(putEntries().map((e) => e.DetailType)).toContain('MCP Credential Audit Result');
+  });
+
+  it('rejects an unknown event before reading or writing anything', async () => {
+    await expect(makeHandler()({ hello: 'world' })).rejects.toThrow(RequestError);
+    await expect(makeHandler()({ action: 'rotate', targets: ['srv_9'] })).rejects.toThrow(/"srv_9" is not a configured target/);
+    expect(sm.calls()).toHaveLength(0);
+    expect(ddb.calls()).toHaveLength(0);
+    expect(eb.calls()).toHaveLength(0);
+  });
+
+  it('fails on an invalid config file with a message naming the field, before any call', async () => {
+    writeConfig({ ...validConfig, targets: [{ serverId: 'srv_1', secretID: 'x' }] });
+    const error = await makeHandler()({ action: 'rotate' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/targets\[0\]\.secretID/);
+    expect(sm.calls()).toHaveLength(0);
+  });
+
+  it('requires STATE_TABLE_NAME', async () => {
+    delete process.env.STATE_TABLE_NAME;
+    await expect(makeHandler()({ action: 'audit' })).rejects.toThrow(/STATE_TABLE_NAME is required/);
+    expect(sm.calls()).toHaveLength(0);
+  });
+
+  it('routes a Secrets Manager change to the targets that use the secret', async () => {
+    interceptList([server('srv_1'), server('srv_2')]);
+    interceptPatch('srv_2');
+    const summary = await makeHandler()({
+      source: 'aws.secretsmanager',
+      'detail-type': 'Secret Label Updated',
+      detail: { name: 'mcp/two', labelUpdated: 'AWSCURRENT', versionId: 'ver-mcp/two' },
+    });
+    expect(summary.trigger).toBe('secret-changed');
+    expect(summary.results.map((r) => r.serverId)).toEqual(['srv_2']);
+  });
+});
