@@ -28,7 +28,10 @@ import type { RotationResult, RunSummary } from './types/results.ts';
 const DEFAULT_REMAINING_MS = 15 * 60_000;
 
 const logger = new Logger({ serviceName: ROTATOR_NAME });
-const metrics = new Metrics({ namespace: process.env.METRICS_NAMESPACE ?? 'DatagridMcpRotator', serviceName: ROTATOR_NAME });
+const metrics = new Metrics({
+  namespace: process.env.METRICS_NAMESPACE ?? 'DatagridMcpRotator',
+  serviceName: ROTATOR_NAME,
+});
 
 export interface HandlerOptions {
   secretsClient?: SecretsManagerClient;
@@ -62,14 +65,20 @@ function publishMetrics(summary: RunSummary): void {
     metrics.addMetric('AuditCompliant', MetricUnit.Count, counts.compliant);
     metrics.addMetric('AuditNoncompliant', MetricUnit.Count, counts.noncompliant);
   }
-  metrics.addMetric('RunDurationMs', MetricUnit.Milliseconds, Date.parse(summary.finishedAt) - Date.parse(summary.startedAt));
+  metrics.addMetric(
+    'RunDurationMs',
+    MetricUnit.Milliseconds,
+    Date.parse(summary.finishedAt) - Date.parse(summary.startedAt),
+  );
   metrics.publishStoredMetrics();
 }
 
 function failureOf(summary: RunSummary): RotationFailedError | undefined {
   const failed = summary.results.filter((r): r is RotationResult => 'outcome' in r && r.outcome === 'failed');
   if (failed.length === 0) return undefined;
-  const detail = failed.map((r) => `${r.teamspaceId ? `${r.teamspaceId}/` : ''}${r.serverId} ${r.error?.code ?? ''}`).join(', ');
+  const detail = failed
+    .map((r) => `${r.teamspaceId ? `${r.teamspaceId}/` : ''}${r.serverId} ${r.error?.code ?? ''}`)
+    .join(', ');
   return new RotationFailedError(summary.runId, failed.length, detail);
 }
 
@@ -142,11 +151,14 @@ export function createHandler(options: HandlerOptions = {}) {
 
       const failure = failureOf(summary);
       if (failure) throw failure;
-      if (emitted.failed > 0) throw new Error(`Run ${runId}: ${emitted.failed} result event(s) could not be delivered to EventBridge`);
+      if (emitted.failed > 0)
+        throw new Error(`Run ${runId}: ${emitted.failed} result event(s) could not be delivered to EventBridge`);
       return summary;
     } catch (error) {
       if (error instanceof Error) error.message = redactor.scrub(error.message);
-      log.error('run failed', { error: error instanceof Error ? { name: error.name, message: error.message } : describeCause(error) });
+      log.error('run failed', {
+        error: error instanceof Error ? { name: error.name, message: error.message } : describeCause(error),
+      });
       throw error;
     } finally {
       logger.removeKeys(['runId']);

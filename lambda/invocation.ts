@@ -95,10 +95,15 @@ export function parseInvocation(event: unknown): RunRequest {
     }
     if (detailType === DETAIL_TYPE.rotationRequested) {
       const parsed = requestedDetail.safeParse(event.detail ?? {});
-      if (!parsed.success) throw new RequestError(`Rejected "${DETAIL_TYPE.rotationRequested}" event: ${describeIssues(parsed.error, 'detail')}.`);
+      if (!parsed.success)
+        throw new RequestError(
+          `Rejected "${DETAIL_TYPE.rotationRequested}" event: ${describeIssues(parsed.error, 'detail')}.`,
+        );
       return toRequest(parsed.data);
     }
-    throw new RequestError(`Rejected EventBridge event "${String(detailType)}" from "${String(event.source)}"; ${EXPECTED}.`);
+    throw new RequestError(
+      `Rejected EventBridge event "${String(detailType)}" from "${String(event.source)}"; ${EXPECTED}.`,
+    );
   }
 
   const parsed = directRequest.safeParse(event);

@@ -54,10 +54,14 @@ export function auditTarget(inputs: TargetInputs, now: number): AuditResult {
     result.appliedVersionId = state.appliedVersionId;
     if (state.appliedAt !== undefined) result.lastRotatedAt = state.appliedAt;
     if (!(secret instanceof Error) && secret.versionId !== state.appliedVersionId) {
-      add('CREDENTIAL_DRIFT', `secret version ${secret.versionId} is current, but ${state.appliedVersionId} is applied`);
+      add(
+        'CREDENTIAL_DRIFT',
+        `secret version ${secret.versionId} is current, but ${state.appliedVersionId} is applied`,
+      );
     }
     // A credential is as old as its secret version when that version is still current; else as its application.
-    const createdAt = !(secret instanceof Error) && secret.versionId === state.appliedVersionId ? secret.createdAt : undefined;
+    const createdAt =
+      !(secret instanceof Error) && secret.versionId === state.appliedVersionId ? secret.createdAt : undefined;
     const appliedAt = state.appliedAt !== undefined ? Date.parse(state.appliedAt) : Number.NaN;
     const since = createdAt ?? (Number.isNaN(appliedAt) ? undefined : appliedAt);
     if (since !== undefined) {
@@ -69,7 +73,10 @@ export function auditTarget(inputs: TargetInputs, now: number): AuditResult {
     }
   }
   if (state?.lastOutcome === 'failed') {
-    add('LAST_ROTATION_FAILED', `the last rotation (run ${state.lastRunId ?? 'unknown'}) failed with ${state.lastErrorCode ?? 'an error'}`);
+    add(
+      'LAST_ROTATION_FAILED',
+      `the last rotation (run ${state.lastRunId ?? 'unknown'}) failed with ${state.lastErrorCode ?? 'an error'}`,
+    );
   }
 
   result.compliant = findings.length === 0;

@@ -19,12 +19,17 @@ export interface TargetInputs {
 }
 
 /** Why a target would be rotated, or undefined when it is already on the current credential and healthy. */
-export function rotationReason(inputs: TargetInputs & { secret: SecretValue; server: McpServer }, force: boolean): string | undefined {
+export function rotationReason(
+  inputs: TargetInputs & { secret: SecretValue; server: McpServer },
+  force: boolean,
+): string | undefined {
   const { target, secret, state, server } = inputs;
   if (force) return 'forced';
   if (state?.appliedVersionId === undefined) return 'never rotated by this rotator';
-  if (state.appliedVersionId !== secret.versionId) return `secret version changed (${state.appliedVersionId} -> ${secret.versionId})`;
-  if (!isHealthy(server, target)) return `server unhealthy (status "${server.status}", ${toolCountOf(server) ?? 0} tools)`;
+  if (state.appliedVersionId !== secret.versionId)
+    return `secret version changed (${state.appliedVersionId} -> ${secret.versionId})`;
+  if (!isHealthy(server, target))
+    return `server unhealthy (status "${server.status}", ${toolCountOf(server) ?? 0} tools)`;
   if (state.authorizationSecretId !== undefined && state.authorizationSecretId !== server.authorization_secret_id) {
     return 'server authorization reference changed outside the rotator';
   }
@@ -91,14 +96,21 @@ export async function rotateTarget(ctx: RunContext, inputs: TargetInputs): Promi
   };
   if (reason === undefined) return finish({ outcome: 'unchanged', ...observed(server) });
   if (request.dryRun) {
-    return finish({ outcome: 'skipped', ...observed(server), error: { code: 'DRY_RUN', message: `dry run: would rotate (${reason})` } });
+    return finish({
+      outcome: 'skipped',
+      ...observed(server),
+      error: { code: 'DRY_RUN', message: `dry run: would rotate (${reason})` },
+    });
   }
 
   const pk = statePkFor(target);
   // The lease outlives the Lambda by a margin, so a crashed run cannot block the next one for long.
   const leaseUntil = ctx.timing.deadlineAt + 60_000;
   if (!(await ctx.state.acquireLease(pk, ctx.runId, leaseUntil, clock.now()))) {
-    return finish({ outcome: 'skipped', error: { code: 'LOCKED', message: 'another run holds the lease on this target' } });
+    return finish({
+      outcome: 'skipped',
+      error: { code: 'LOCKED', message: 'another run holds the lease on this target' },
+    });
   }
 
   const requestOptions = { deadlineAt: ctx.timing.deadlineAt, onAttempt: countAttempt };
@@ -119,7 +131,9 @@ export async function rotateTarget(ctx: RunContext, inputs: TargetInputs): Promi
         outcome: result.outcome,
         ...(result.error && { errorCode: result.error.code }),
         ...(result.toolCount !== undefined && { toolCount: result.toolCount }),
-        ...(applied && { applied: { versionId: secret.versionId, authorizationSecretId: applied.authorization_secret_id } }),
+        ...(applied && {
+          applied: { versionId: secret.versionId, authorizationSecretId: applied.authorization_secret_id },
+        }),
       });
     } catch (error) {
       // The server is already on the new credential; an unrecorded version only costs a redundant rotation next run.
@@ -162,10 +176,14 @@ async function rollBack(
   ctx: RunContext,
   inputs: TargetInputs & { secret: SecretValue },
   failed: Extract<Verification, { ok: false }>,
-  options: { requestOptions: { deadlineAt: number; onAttempt: () => void }; verifyOptions: Parameters<typeof verifyResync>[4] },
+  options: {
+    requestOptions: { deadlineAt: number; onAttempt: () => void };
+    verifyOptions: Parameters<typeof verifyResync>[4];
+  },
 ): Promise<RollbackOutcome> {
   const { target, secret, state } = inputs;
-  if (ctx.request.incidentId !== undefined) return { ok: false, note: 'no rollback: incident runs never restore the previous credential' };
+  if (ctx.request.incidentId !== undefined)
+    return { ok: false, note: 'no rollback: incident runs never restore the previous credential' };
   if (!target.rollbackOnFailure) return { ok: false, note: 'no rollback: rollbackOnFailure is off' };
   const previous = state?.appliedVersionId;
   if (previous === undefined) return { ok: false, note: 'no rollback: no previously applied version is known' };
@@ -175,12 +193,24 @@ async function rollBack(
     const authorization = authorizationFor(old, target);
     ctx.redactor.add(old.value);
     ctx.redactor.add(authorization);
-    const restored = await ctx.api.updateAuthorization(target.teamspaceId, target.serverId, authorization, options.requestOptions);
+    const restored = await ctx.api.updateAuthorization(
+      target.teamspaceId,
+      target.serverId,
+      authorization,
+      options.requestOptions,
+    );
     const check = await verifyResync(ctx.api, target, restored, failed.server, options.verifyOptions);
     if (check.ok) return { ok: true, note: `rolled back to version ${previous}`, server: check.server };
-    return { ok: false, note: `rollback failed: version ${previous} did not verify either (${check.code}: ${check.message})`, server: check.server };
+    return {
+      ok: false,
+      note: `rollback failed: version ${previous} did not verify either (${check.code}: ${check.message})`,
+      server: check.server,
+    };
   } catch (error) {
-    const reason = error instanceof DatagridError || error instanceof RotatorError ? `${error.code}: ${error.message}` : describeCause(error);
+    const reason =
+      error instanceof DatagridError || error instanceof RotatorError
+        ? `${error.code}: ${error.message}`
+        : describeCause(error);
     return { ok: false, note: `rollback failed: ${reason}` };
   }
 }

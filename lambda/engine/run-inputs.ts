@@ -3,7 +3,16 @@
  * included) in one batched read, every state record in one batched read, and one list call per teamspace.
  */
 import { RotatorError } from '../errors.ts';
-import type { DatagridApi, DatagridApiFactory, McpServer, ResolvedTarget, RotatorConfig, SecretValue, StateStore, SecretSource } from '../types/index.ts';
+import type {
+  DatagridApi,
+  DatagridApiFactory,
+  McpServer,
+  ResolvedTarget,
+  RotatorConfig,
+  SecretValue,
+  StateStore,
+  SecretSource,
+} from '../types/index.ts';
 import { extractCredential } from './credential.ts';
 import type { Redactor } from './redactor.ts';
 import type { TargetInputs } from './rotate-target.ts';
@@ -29,7 +38,11 @@ export interface ReadDeps {
   deadlineAt: number;
 }
 
-export async function readRunInputs(deps: ReadDeps, config: RotatorConfig, targets: readonly ResolvedTarget[]): Promise<RunInputs> {
+export async function readRunInputs(
+  deps: ReadDeps,
+  config: RotatorConfig,
+  targets: readonly ResolvedTarget[],
+): Promise<RunInputs> {
   const apiKeyId = config.datagrid.apiKeySecretId;
   const [secrets, states] = await Promise.all([
     deps.secrets.getCurrent([...targets.map((t) => t.secretId), apiKeyId]),
@@ -52,15 +65,22 @@ export async function readRunInputs(deps: ReadDeps, config: RotatorConfig, targe
     api,
     of: (target) => ({
       target,
-      secret: secrets.get(target.secretId) ?? new RotatorError('SECRET_NOT_FOUND', `secret ${target.secretId} was not returned`),
+      secret:
+        secrets.get(target.secretId) ??
+        new RotatorError('SECRET_NOT_FOUND', `secret ${target.secretId} was not returned`),
       state: states.get(statePkFor(target)),
       server: serverOf(target),
     }),
   };
 }
 
-function readApiKey(secret: SecretValue | Error | undefined, secretId: string, jsonKey: string | undefined): string | Error {
-  if (secret === undefined) return new ApiKeyUnavailableError('SECRET_NOT_FOUND', `Datagrid API key secret ${secretId} was not returned`);
+function readApiKey(
+  secret: SecretValue | Error | undefined,
+  secretId: string,
+  jsonKey: string | undefined,
+): string | Error {
+  if (secret === undefined)
+    return new ApiKeyUnavailableError('SECRET_NOT_FOUND', `Datagrid API key secret ${secretId} was not returned`);
   if (secret instanceof Error) {
     const code = secret instanceof RotatorError ? secret.code : 'SECRET_ACCESS_DENIED';
     return new ApiKeyUnavailableError(code, `Datagrid API key unavailable: ${secret.message}`);
@@ -68,6 +88,9 @@ function readApiKey(secret: SecretValue | Error | undefined, secretId: string, j
   try {
     return extractCredential(secret, jsonKey);
   } catch (error) {
-    return new ApiKeyUnavailableError('INVALID_SECRET_VALUE', `Datagrid API key unusable: ${error instanceof Error ? error.message : 'invalid'}`);
+    return new ApiKeyUnavailableError(
+      'INVALID_SECRET_VALUE',
+      `Datagrid API key unusable: ${error instanceof Error ? error.message : 'invalid'}`,
+    );
   }
 }

@@ -14,7 +14,8 @@ import { rotateTarget } from './rotate-target.ts';
 /** A failure that every target would share: the run halts after the first target that meets it. */
 function systemicFailure(server: unknown): string | undefined {
   if (server instanceof ApiKeyUnavailableError) return 'the Datagrid API key could not be read';
-  if (server instanceof RotatorError && server.code === 'DATAGRID_AUTH_FAILED') return 'the Datagrid API key was rejected (401/403)';
+  if (server instanceof RotatorError && server.code === 'DATAGRID_AUTH_FAILED')
+    return 'the Datagrid API key was rejected (401/403)';
   return undefined;
 }
 
@@ -87,7 +88,11 @@ export async function runRotation(
           } else if (haltedBy !== undefined) {
             result = skipped(target, 'HALTED', `run halted: ${haltedBy}`);
           } else if (ctx.timing.deadlineAt - clock.now() < timeNeeded(ctx, target)) {
-            result = skipped(target, 'DEADLINE', "not started: the Lambda's remaining time cannot cover a verification");
+            result = skipped(
+              target,
+              'DEADLINE',
+              "not started: the Lambda's remaining time cannot cover a verification",
+            );
           } else {
             result = await rotateTarget(ctx, input);
           }

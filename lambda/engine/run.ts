@@ -3,7 +3,17 @@
  * (lambda/types/ports.ts), so tests run it with in-memory adapters and the handler with the real ones.
  */
 import { RotatorError } from '../errors.ts';
-import type { Clock, DatagridApi, DatagridApiFactory, EmitReport, EventSink, Log, RotatorConfig, SecretSource, StateStore } from '../types/index.ts';
+import type {
+  Clock,
+  DatagridApi,
+  DatagridApiFactory,
+  EmitReport,
+  EventSink,
+  Log,
+  RotatorConfig,
+  SecretSource,
+  StateStore,
+} from '../types/index.ts';
 import type { AuditResult, RotationResult, RunRequest, RunSummary } from '../types/results.ts';
 import { auditTarget } from './audit.ts';
 import { DEFAULT_TIMING, type EngineTiming, type RunContext } from './context.ts';
@@ -36,13 +46,24 @@ const noApi: DatagridApi = {
   updateAuthorization: () => Promise.reject(new RotatorError('DATAGRID_AUTH_FAILED', 'no Datagrid API key')),
 };
 
-export async function executeRun(config: RotatorConfig, request: RunRequest, runId: string, deps: EngineDeps): Promise<RunOutcome> {
+export async function executeRun(
+  config: RotatorConfig,
+  request: RunRequest,
+  runId: string,
+  deps: EngineDeps,
+): Promise<RunOutcome> {
   // Target selection throws RequestError for unknown entries, before anything is read or written.
   const targets =
-    request.secretRef !== undefined ? targetsUsingSecret(config, request.secretRef) : selectTargets(config, request.targets);
+    request.secretRef !== undefined
+      ? targetsUsingSecret(config, request.secretRef)
+      : selectTargets(config, request.targets);
   const { clock, log } = deps;
   const startedAt = new Date(clock.now()).toISOString();
-  const timing: EngineTiming = { ...DEFAULT_TIMING, requestTimeoutMs: config.datagrid.requestTimeoutMs, ...deps.timing };
+  const timing: EngineTiming = {
+    ...DEFAULT_TIMING,
+    requestTimeoutMs: config.datagrid.requestTimeoutMs,
+    ...deps.timing,
+  };
   log.info('run started', {
     action: request.action,
     trigger: request.trigger,

@@ -38,7 +38,8 @@ export async function loadServers(
     if (servers instanceof Error) return servers;
     const server = servers.find((s) => s.id === target.serverId);
     if (server) return server;
-    const where = target.teamspaceId === undefined ? "the API key's default teamspace" : `teamspace ${target.teamspaceId}`;
+    const where =
+      target.teamspaceId === undefined ? "the API key's default teamspace" : `teamspace ${target.teamspaceId}`;
     return new RotatorError('SERVER_NOT_FOUND', `MCP server ${target.serverId} does not exist in ${where}`);
   };
 }

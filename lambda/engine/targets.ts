@@ -8,16 +8,16 @@ export function selectTargets(config: RotatorConfig, entries: readonly string[] 
   const chosen = new Set<ResolvedTarget>();
   const problems: string[] = [];
   for (const entry of entries) {
-    const matches = config.targets.filter((t) =>
-      entry.includes('/') ? t.key === entry : t.serverId === entry,
-    );
+    const matches = config.targets.filter((t) => (entry.includes('/') ? t.key === entry : t.serverId === entry));
     if (matches.length === 0) problems.push(`"${entry}" is not a configured target`);
     else if (matches.length > 1)
       problems.push(`"${entry}" is ambiguous (${matches.map((t) => t.key).join(', ')}): use teamspaceId/serverId`);
     else chosen.add(matches[0]!);
   }
   if (problems.length > 0) {
-    throw new RequestError(`Invalid targets: ${problems.join('; ')}. Expected entries "serverId" or "teamspaceId/serverId".`);
+    throw new RequestError(
+      `Invalid targets: ${problems.join('; ')}. Expected entries "serverId" or "teamspaceId/serverId".`,
+    );
   }
   // Keep configuration order: it is the order operators read in results.
   return config.targets.filter((t) => chosen.has(t));
@@ -40,7 +40,9 @@ export function sameSecret(a: string, b: string): boolean {
   const bIsArn = b.startsWith('arn:');
   // Two full ARNs that differ are different secrets (same name in another account or region).
   if (aIsArn && bIsArn) return false;
-  return secretName(a) === secretName(b) || (aIsArn && a.endsWith(`:secret:${b}`)) || (bIsArn && b.endsWith(`:secret:${a}`));
+  return (
+    secretName(a) === secretName(b) || (aIsArn && a.endsWith(`:secret:${b}`)) || (bIsArn && b.endsWith(`:secret:${a}`))
+  );
 }
 
 /** Targets that read their credential from the secret an event names. */

@@ -12,7 +12,8 @@ export type Verification =
   | { ok: true; server: McpServer }
   | { ok: false; server: McpServer; code: VerifyCode | DatagridError['code']; message: string };
 
-type Health = { state: 'healthy' } | { state: 'pending'; why: string } | { state: 'failed'; code: VerifyCode; message: string };
+type Health =
+  { state: 'healthy' } | { state: 'pending'; why: string } | { state: 'failed'; code: VerifyCode; message: string };
 
 type HealthRules = Pick<ResolvedTarget, 'healthyStatuses' | 'pendingStatuses' | 'minToolCount'>;
 
@@ -104,7 +105,8 @@ export async function verifyResync(
     try {
       server = await api.getServer(target.teamspaceId, target.serverId, options.request);
     } catch (error) {
-      if (error instanceof DatagridError) return { ok: false, server, code: error.code, message: `while verifying: ${error.message}` };
+      if (error instanceof DatagridError)
+        return { ok: false, server, code: error.code, message: `while verifying: ${error.message}` };
       throw error;
     }
   }

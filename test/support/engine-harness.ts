@@ -23,7 +23,10 @@ export function target(serverId: string, secretId: string, overrides: Partial<Re
   };
 }
 
-export function config(targets: ResolvedTarget[], concurrency: Partial<RotatorConfig['concurrency']> = {}): RotatorConfig {
+export function config(
+  targets: ResolvedTarget[],
+  concurrency: Partial<RotatorConfig['concurrency']> = {},
+): RotatorConfig {
   return {
     datagrid: { ...DEFAULT_DATAGRID, apiKeySecretId: API_KEY_SECRET },
     concurrency: { ...DEFAULT_CONCURRENCY, ...concurrency },

@@ -45,7 +45,12 @@ export class FakeSecrets implements SecretSource {
   }
 
   private toValue(secretId: string, v: { versionId: string; value: string; createdAt: number }): SecretValue {
-    return { secretId, arn: `arn:aws:secretsmanager:us-east-1:111122223333:secret:${secretId}-AbCdEf`, name: secretId, ...v };
+    return {
+      secretId,
+      arn: `arn:aws:secretsmanager:us-east-1:111122223333:secret:${secretId}-AbCdEf`,
+      name: secretId,
+      ...v,
+    };
   }
 
   getCurrent(secretIds: readonly string[]): Promise<Map<string, SecretValue | Error>> {
@@ -54,7 +59,10 @@ export class FakeSecrets implements SecretSource {
     for (const id of secretIds) {
       const error = this.errors.get(id);
       const current = this.versions.get(id)?.at(-1);
-      out.set(id, error ?? (current ? this.toValue(id, current) : new SecretError('SECRET_NOT_FOUND', `secret ${id} not found`)));
+      out.set(
+        id,
+        error ?? (current ? this.toValue(id, current) : new SecretError('SECRET_NOT_FOUND', `secret ${id} not found`)),
+      );
     }
     return Promise.resolve(out);
   }
@@ -62,7 +70,9 @@ export class FakeSecrets implements SecretSource {
   getVersion(secretId: string, versionId: string): Promise<SecretValue> {
     this.getVersionCalls.push([secretId, versionId]);
     const v = this.versions.get(secretId)?.find((x) => x.versionId === versionId);
-    return v ? Promise.resolve(this.toValue(secretId, v)) : Promise.reject(new SecretError('SECRET_NOT_FOUND', `version ${versionId} of ${secretId} not found`));
+    return v
+      ? Promise.resolve(this.toValue(secretId, v))
+      : Promise.reject(new SecretError('SECRET_NOT_FOUND', `version ${versionId} of ${secretId} not found`));
   }
 }
 
@@ -116,7 +126,14 @@ export class FakeDatagrid {
     return structuredClone(rest);
   }
 
-  private async call<T>(method: string, apiKey: string, teamspace: string | undefined, serverId: string | undefined, options: RequestOptions | undefined, body: () => T): Promise<T> {
+  private async call<T>(
+    method: string,
+    apiKey: string,
+    teamspace: string | undefined,
+    serverId: string | undefined,
+    options: RequestOptions | undefined,
+    body: () => T,
+  ): Promise<T> {
     this.calls.push({ method, teamspace, ...(serverId !== undefined && { serverId }) });
     options?.onAttempt?.();
     this.inFlight += 1;
@@ -128,7 +145,8 @@ export class FakeDatagrid {
       await new Promise((r) => setImmediate(r));
       const failure = this.failures.get(method)?.shift();
       if (failure) throw failure;
-      if (apiKey !== this.validApiKey) throw new DatagridError('DATAGRID_AUTH_FAILED', `${method}: HTTP 401`, { status: 401, attempts: 1 });
+      if (apiKey !== this.validApiKey)
+        throw new DatagridError('DATAGRID_AUTH_FAILED', `${method}: HTTP 401`, { status: 401, attempts: 1 });
       return body();
     } finally {
       this.inFlight -= 1;
@@ -139,18 +157,28 @@ export class FakeDatagrid {
   private applyResync(s: McpServer & { authorization?: string }, result: Resync) {
     this.seq += 1;
     s.status = result.status;
-    s.metadata = { ...s.metadata, tool_count: result.tools ?? 0, last_synced_at: new Date(Date.parse('2026-11-24T12:00:00Z') + this.seq * 1000).toISOString() };
+    s.metadata = {
+      ...s.metadata,
+      tool_count: result.tools ?? 0,
+      last_synced_at: new Date(Date.parse('2026-11-24T12:00:00Z') + this.seq * 1000).toISOString(),
+    };
   }
 
   api(apiKey: string): DatagridApi {
     const find = (teamspace: string | undefined, serverId: string) => {
       const s = this.server(serverId, teamspace);
-      if (!s) throw new DatagridError('SERVER_NOT_FOUND', `MCP server ${serverId} not found (HTTP 404)`, { status: 404, attempts: 1 });
+      if (!s)
+        throw new DatagridError('SERVER_NOT_FOUND', `MCP server ${serverId} not found (HTTP 404)`, {
+          status: 404,
+          attempts: 1,
+        });
       return s;
     };
     return {
       listServers: (teamspace, options) =>
-        this.call('list', apiKey, teamspace, undefined, options, () => [...this.servers.values()].filter((s) => s.teamspace === teamspace).map((s) => this.view(s))),
+        this.call('list', apiKey, teamspace, undefined, options, () =>
+          [...this.servers.values()].filter((s) => s.teamspace === teamspace).map((s) => this.view(s)),
+        ),
       getServer: (teamspace, serverId, options) =>
         this.call('get', apiKey, teamspace, serverId, options, () => {
           const s = find(teamspace, serverId);
@@ -197,7 +225,8 @@ export class FakeState implements StateStore {
   acquireLease(pk: string, owner: string, expiresAt: number, now: number): Promise<boolean> {
     this.leaseCalls.push(pk);
     const item = this.items.get(pk);
-    if (item?.leaseOwner !== undefined && item.leaseOwner !== owner && (item.leaseExpiresAt ?? 0) >= now) return Promise.resolve(false);
+    if (item?.leaseOwner !== undefined && item.leaseOwner !== owner && (item.leaseExpiresAt ?? 0) >= now)
+      return Promise.resolve(false);
     this.items.set(pk, { ...(item ?? { pk, serverId: '' }), leaseOwner: owner, leaseExpiresAt: expiresAt });
     return Promise.resolve(true);
   }
@@ -217,7 +246,11 @@ export class FakeState implements StateStore {
       lastAttemptAt: update.at,
       ...(update.errorCode !== undefined ? { lastErrorCode: update.errorCode } : {}),
       ...(update.toolCount !== undefined && { lastToolCount: update.toolCount }),
-      ...(update.applied && { appliedVersionId: update.applied.versionId, appliedAt: update.at, authorizationSecretId: update.applied.authorizationSecretId }),
+      ...(update.applied && {
+        appliedVersionId: update.applied.versionId,
+        appliedAt: update.at,
+        authorizationSecretId: update.applied.authorizationSecretId,
+      }),
     });
     return Promise.resolve();
   }

@@ -114,7 +114,10 @@ function makeHandler() {
 }
 
 function interceptList(servers: unknown[]) {
-  agent.get(ORIGIN).intercept({ path: '/v1/organization/mcp-servers', method: 'GET' }).reply(200, { object: 'list', data: servers });
+  agent
+    .get(ORIGIN)
+    .intercept({ path: '/v1/organization/mcp-servers', method: 'GET' })
+    .reply(200, { object: 'list', data: servers });
 }
 
 function interceptPatch(id: string, status = 'active', tools = 4) {
@@ -123,7 +126,7 @@ function interceptPatch(id: string, status = 'active', tools = 4) {
     .get(ORIGIN)
     .intercept({ path: `/v1/organization/mcp-servers/${id}`, method: 'PATCH' })
     .reply(200, (opts) => {
-      body = JSON.parse(String(opts.body));
+      body = JSON.parse(opts.body as string);
       return server(id, { status, metadata: { tool_count: tools, last_synced_at: '2026-11-24T12:00:00.000Z' } });
     });
   return () => body;
@@ -136,13 +139,20 @@ describe('handler', () => {
     interceptList([server('srv_1'), server('srv_2')]);
     const body1 = interceptPatch('srv_1');
     interceptPatch('srv_2');
-    const summary = await makeHandler()({ action: 'rotate', trigger: 'schedule' }, { getRemainingTimeInMillis: () => 300_000 });
+    const summary = await makeHandler()(
+      { action: 'rotate', trigger: 'schedule' },
+      { getRemainingTimeInMillis: () => 300_000 },
+    );
     expect(summary.counts).toMatchObject({ rotated: 2, failed: 0 });
     expect(body1()).toEqual({ authorization: `Bearer ${TOKENS['mcp/one']}` });
     expect(sm.commandCalls(BatchGetSecretValueCommand)).toHaveLength(1);
     expect(ddb.commandCalls(UpdateItemCommand).length).toBe(4); // a lease and a completion per target
     const entries = putEntries();
-    expect(entries.map((e) => e.DetailType)).toEqual(['MCP Credential Rotation Result', 'MCP Credential Rotation Result', 'MCP Rotation Run Completed']);
+    expect(entries.map((e) => e.DetailType)).toEqual([
+      'MCP Credential Rotation Result',
+      'MCP Credential Rotation Result',
+      'MCP Rotation Run Completed',
+    ]);
     expect(entries.every((e) => e.EventBusName === 'rotator-bus' && e.Source === 'datagrid.mcp-rotator')).toBe(true);
     const logs = stdout.join('');
     expect(logs).toContain(summary.runId);
@@ -178,7 +188,9 @@ describe('handler', () => {
 
   it('rejects an unknown event before reading or writing anything', async () => {
     await expect(makeHandler()({ hello: 'world' })).rejects.toThrow(RequestError);
-    await expect(makeHandler()({ action: 'rotate', targets: ['srv_9'] })).rejects.toThrow(/"srv_9" is not a configured target/);
+    await expect(makeHandler()({ action: 'rotate', targets: ['srv_9'] })).rejects.toThrow(
+      /"srv_9" is not a configured target/,
+    );
     expect(sm.calls()).toHaveLength(0);
     expect(ddb.calls()).toHaveLength(0);
     expect(eb.calls()).toHaveLength(0);

@@ -6,15 +6,42 @@ const ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:mcp/github-AbC
 
 describe('parseInvocation', () => {
   it('accepts direct and Scheduler requests', () => {
-    expect(parseInvocation({ action: 'rotate', trigger: 'schedule' })).toEqual({ action: 'rotate', trigger: 'schedule', force: false, dryRun: false });
-    expect(parseInvocation({ action: 'audit' })).toEqual({ action: 'audit', trigger: 'manual', force: false, dryRun: false });
+    expect(parseInvocation({ action: 'rotate', trigger: 'schedule' })).toEqual({
+      action: 'rotate',
+      trigger: 'schedule',
+      force: false,
+      dryRun: false,
+    });
+    expect(parseInvocation({ action: 'audit' })).toEqual({
+      action: 'audit',
+      trigger: 'manual',
+      force: false,
+      dryRun: false,
+    });
     expect(
-      parseInvocation({ action: 'rotate', targets: ['srv_1', 'ts_1/srv_2'], force: true, dryRun: true, reason: 'r', requestedBy: 'alice' }),
-    ).toEqual({ action: 'rotate', trigger: 'manual', targets: ['srv_1', 'ts_1/srv_2'], force: true, dryRun: true, reason: 'r', requestedBy: 'alice' });
+      parseInvocation({
+        action: 'rotate',
+        targets: ['srv_1', 'ts_1/srv_2'],
+        force: true,
+        dryRun: true,
+        reason: 'r',
+        requestedBy: 'alice',
+      }),
+    ).toEqual({
+      action: 'rotate',
+      trigger: 'manual',
+      targets: ['srv_1', 'ts_1/srv_2'],
+      force: true,
+      dryRun: true,
+      reason: 'r',
+      requestedBy: 'alice',
+    });
   });
 
   it('an incidentId makes an incident: trigger incident, force implied', () => {
-    expect(parseInvocation({ action: 'rotate', incidentId: 'INC-7', reason: 'token leaked', trigger: 'manual' })).toMatchObject({
+    expect(
+      parseInvocation({ action: 'rotate', incidentId: 'INC-7', reason: 'token leaked', trigger: 'manual' }),
+    ).toMatchObject({
       trigger: 'incident',
       force: true,
       incidentId: 'INC-7',
@@ -23,9 +50,15 @@ describe('parseInvocation', () => {
   });
 
   it('accepts "MCP Rotation Requested" events; action defaults to rotate', () => {
-    const req = parseInvocation({ source: 'ops.tooling', 'detail-type': 'MCP Rotation Requested', detail: { incidentId: 'INC-1', targets: ['srv_1'] } });
+    const req = parseInvocation({
+      source: 'ops.tooling',
+      'detail-type': 'MCP Rotation Requested',
+      detail: { incidentId: 'INC-1', targets: ['srv_1'] },
+    });
     expect(req).toMatchObject({ action: 'rotate', trigger: 'incident', force: true, targets: ['srv_1'] });
-    expect(parseInvocation({ source: 'x', 'detail-type': 'MCP Rotation Requested', detail: { action: 'audit' } }).action).toBe('audit');
+    expect(
+      parseInvocation({ source: 'x', 'detail-type': 'MCP Rotation Requested', detail: { action: 'audit' } }).action,
+    ).toBe('audit');
   });
 
   it('accepts the native Secret Label Updated event for AWSCURRENT only', () => {
@@ -34,7 +67,13 @@ describe('parseInvocation', () => {
       'detail-type': 'Secret Label Updated',
       detail: { name: 'mcp/github', labelUpdated, versionId: 'v2' },
     });
-    expect(parseInvocation(event('AWSCURRENT'))).toEqual({ action: 'rotate', trigger: 'secret-changed', force: false, dryRun: false, secretRef: 'mcp/github' });
+    expect(parseInvocation(event('AWSCURRENT'))).toEqual({
+      action: 'rotate',
+      trigger: 'secret-changed',
+      force: false,
+      dryRun: false,
+      secretRef: 'mcp/github',
+    });
     expect(() => parseInvocation(event('AWSPENDING'))).toThrow(/does not say that a secret's current value changed/);
   });
 
@@ -43,7 +82,11 @@ describe('parseInvocation', () => {
     ['PutSecretValue', 'AWS API Call via CloudTrail', { requestParameters: { secretId: 'mcp/github' } }],
     ['UpdateSecretVersionStage', 'AWS API Call via CloudTrail', { responseElements: { arn: ARN } }],
   ])('accepts the CloudTrail %s record', (eventName, detailType, where) => {
-    const req = parseInvocation({ source: 'aws.secretsmanager', 'detail-type': detailType, detail: { eventName, ...where } });
+    const req = parseInvocation({
+      source: 'aws.secretsmanager',
+      'detail-type': detailType,
+      detail: { eventName, ...where },
+    });
     expect(req.trigger).toBe('secret-changed');
     expect([ARN, 'mcp/github']).toContain(req.secretRef);
   });
@@ -57,10 +100,27 @@ describe('parseInvocation', () => {
     [{ action: 'rotate', targets: [] }, /targets/],
     [{ action: 'rotate', extra: 1 }, /extra/],
     [{ action: 'rotate', trigger: 'incident' }, /trigger/],
-    [{ source: 'aws.ec2', 'detail-type': 'EC2 Instance State-change Notification', detail: {} }, /Rejected EventBridge event "EC2 Instance/],
+    [
+      { source: 'aws.ec2', 'detail-type': 'EC2 Instance State-change Notification', detail: {} },
+      /Rejected EventBridge event "EC2 Instance/,
+    ],
     [{ source: 'x', 'detail-type': 'MCP Rotation Requested', detail: { targets: 'srv_1' } }, /detail\.targets/],
-    [{ source: 'aws.secretsmanager', 'detail-type': 'AWS API Call via CloudTrail', detail: { eventName: 'GetSecretValue' } }, /current value/],
-    [{ source: 'aws.secretsmanager', 'detail-type': 'AWS API Call via CloudTrail', detail: { eventName: 'PutSecretValue' } }, /current value/],
+    [
+      {
+        source: 'aws.secretsmanager',
+        'detail-type': 'AWS API Call via CloudTrail',
+        detail: { eventName: 'GetSecretValue' },
+      },
+      /current value/,
+    ],
+    [
+      {
+        source: 'aws.secretsmanager',
+        'detail-type': 'AWS API Call via CloudTrail',
+        detail: { eventName: 'PutSecretValue' },
+      },
+      /current value/,
+    ],
   ])('rejects %j with a message saying what was expected', (event, message) => {
     let error: unknown;
     try {

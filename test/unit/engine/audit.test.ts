@@ -4,7 +4,10 @@ import type { AuditResult } from '../../../lambda/types/results.ts';
 import { Harness, config, request, target } from '../../support/engine-harness.ts';
 
 const audit = (r: unknown) => r as AuditResult;
-const codes = (r: unknown) => audit(r).findings.map((f) => f.code).sort();
+const codes = (r: unknown) =>
+  audit(r)
+    .findings.map((f) => f.code)
+    .sort();
 const DAY = 86_400_000;
 
 describe('audit run', () => {
@@ -33,7 +36,10 @@ describe('audit run', () => {
     expect(h.state.leaseCalls).toHaveLength(1);
     expect(h.datagrid.patches.length).toBe(patches);
     expect(h.datagrid.calls.at(-1)).toEqual({ method: 'list', teamspace: 'ts_1' });
-    expect(h.events.events.at(-2)).toMatchObject({ detailType: 'MCP Credential Audit Result', detail: { runId: 'run-2', compliant: true } });
+    expect(h.events.events.at(-2)).toMatchObject({
+      detailType: 'MCP Credential Audit Result',
+      detail: { runId: 'run-2', compliant: true },
+    });
   });
 
   it('reports every finding code', async () => {
@@ -54,7 +60,10 @@ describe('audit run', () => {
     h.state.items.get(statePk(undefined, 'failed'))!.lastOutcome = 'failed';
     h.state.items.get(statePk(undefined, 'failed'))!.lastErrorCode = 'VERIFY_UNHEALTHY';
 
-    const summary = await h.run(config(targets.map((t) => (t.serverId === 'old' ? t : { ...t, maxCredentialAgeDays: 365 }))), request({ action: 'audit' }));
+    const summary = await h.run(
+      config(targets.map((t) => (t.serverId === 'old' ? t : { ...t, maxCredentialAgeDays: 365 }))),
+      request({ action: 'audit' }),
+    );
     const [never, drift, old, sick, ref, failed, ghost] = summary.results;
     expect(codes(never)).toEqual(['NEVER_ROTATED']);
     expect(codes(drift)).toEqual(['CREDENTIAL_DRIFT']);

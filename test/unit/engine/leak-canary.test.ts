@@ -42,7 +42,10 @@ describe('leak canary (engine)', () => {
     await attempt();
     // Datagrid echoing the submitted value in an error body.
     h.datagrid.failures.set('patch', [
-      new DatagridError('DATAGRID_REJECTED', `HTTP 422: invalid authorization "Bearer ${CANARIES[2]}"`, { status: 422, attempts: 1 }),
+      new DatagridError('DATAGRID_REJECTED', `HTTP 422: invalid authorization "Bearer ${CANARIES[2]}"`, {
+        status: 422,
+        attempts: 1,
+      }),
     ]);
     await attempt(request({ force: true }));
     await attempt(request({ action: 'audit' }));

@@ -35,13 +35,27 @@ describe('rotation run', () => {
     });
     expect(result.secretVersionId).toBe(h.secrets.versions.get('mcp/srv_1')![0]!.versionId);
     expect(result.previousVersionId).toBeUndefined();
-    expect(h.datagrid.patches).toEqual([{ serverId: 'srv_1', authorization: 'Bearer token-srv_1-canary-c4f1e2', apiKey: h.datagrid.validApiKey }]);
+    expect(h.datagrid.patches).toEqual([
+      { serverId: 'srv_1', authorization: 'Bearer token-srv_1-canary-c4f1e2', apiKey: h.datagrid.validApiKey },
+    ]);
     const item = h.state.items.get(statePk('ts_1', 'srv_1'))!;
-    expect(item).toMatchObject({ appliedVersionId: result.secretVersionId, lastOutcome: 'rotated', authorizationSecretId: 'sec_srv_1' });
+    expect(item).toMatchObject({
+      appliedVersionId: result.secretVersionId,
+      lastOutcome: 'rotated',
+      authorizationSecretId: 'sec_srv_1',
+    });
     expect(item.leaseOwner).toBeUndefined();
     expect(summary.counts).toEqual({ rotated: 1, unchanged: 0, failed: 0, skipped: 0, compliant: 0, noncompliant: 0 });
-    expect(h.events.events.map((e) => e.detailType)).toEqual(['MCP Credential Rotation Result', 'MCP Rotation Run Completed']);
-    expect(h.events.events[0]!.detail).toMatchObject({ serverId: 'srv_1', runId: 'run-1', trigger: 'schedule', outcome: 'rotated' });
+    expect(h.events.events.map((e) => e.detailType)).toEqual([
+      'MCP Credential Rotation Result',
+      'MCP Rotation Run Completed',
+    ]);
+    expect(h.events.events[0]!.detail).toMatchObject({
+      serverId: 'srv_1',
+      runId: 'run-1',
+      trigger: 'schedule',
+      outcome: 'rotated',
+    });
     expect(h.events.events[1]!.detail).not.toHaveProperty('results');
     expect(h.events.events[1]!.detail).toMatchObject({ runId: 'run-1', counts: { rotated: 1 } });
   });
@@ -131,10 +145,16 @@ describe('rotation run', () => {
     await h.run(cfg);
     const oldVersion = h.secrets.versions.get('mcp/srv_1')![0]!.versionId;
     h.secrets.put('mcp/srv_1', 'token-bad-new-credential');
-    h.datagrid.resync = (_id, auth) => (auth.includes('bad') ? { status: 'error', tools: 0 } : { status: 'active', tools: 3 });
+    h.datagrid.resync = (_id, auth) =>
+      auth.includes('bad') ? { status: 'error', tools: 0 } : { status: 'active', tools: 3 };
     const summary = await h.run(cfg);
     const r = rotation(summary.results[0]);
-    expect(r).toMatchObject({ outcome: 'failed', rolledBack: true, status: 'active', error: { code: 'VERIFY_UNHEALTHY' } });
+    expect(r).toMatchObject({
+      outcome: 'failed',
+      rolledBack: true,
+      status: 'active',
+      error: { code: 'VERIFY_UNHEALTHY' },
+    });
     expect(r.error!.message).toContain(`rolled back to version ${oldVersion}`);
     expect(h.secrets.getVersionCalls).toEqual([['mcp/srv_1', oldVersion]]);
     expect(h.datagrid.patches.map((p) => p.authorization)).toEqual([
@@ -143,7 +163,11 @@ describe('rotation run', () => {
       'Bearer token-srv_1-canary-c4f1e2',
     ]);
     // The applied version stays the old one: the next run tries the new one again.
-    expect(h.state.items.get(statePk(undefined, 'srv_1'))).toMatchObject({ appliedVersionId: oldVersion, lastOutcome: 'failed', lastErrorCode: 'VERIFY_UNHEALTHY' });
+    expect(h.state.items.get(statePk(undefined, 'srv_1'))).toMatchObject({
+      appliedVersionId: oldVersion,
+      lastOutcome: 'failed',
+      lastErrorCode: 'VERIFY_UNHEALTHY',
+    });
     expect(summary.counts.failed).toBe(1);
   });
 
@@ -180,15 +204,25 @@ describe('rotation run', () => {
   it('incident: rotates even when the version is applied, and never restores the compromised credential', async () => {
     const { h, cfg } = setup(1);
     await h.run(cfg);
-    expect(rotation((await h.run(cfg, request({ trigger: 'incident', incidentId: 'INC-1', force: true }))).results[0]).outcome).toBe('rotated');
+    expect(
+      rotation((await h.run(cfg, request({ trigger: 'incident', incidentId: 'INC-1', force: true }))).results[0])
+        .outcome,
+    ).toBe('rotated');
     h.secrets.put('mcp/srv_1', 'token-replacement-bad');
     h.datagrid.resync = () => ({ status: 'error', tools: 0 });
-    const summary = await h.run(cfg, request({ trigger: 'incident', incidentId: 'INC-1', force: true, reason: 'leaked' }));
+    const summary = await h.run(
+      cfg,
+      request({ trigger: 'incident', incidentId: 'INC-1', force: true, reason: 'leaked' }),
+    );
     const r = rotation(summary.results[0]);
     expect(r).toMatchObject({ outcome: 'failed', rolledBack: false });
     expect(r.error!.message).toMatch(/incident/);
     expect(h.secrets.getVersionCalls).toHaveLength(0);
-    expect(h.events.events.at(-2)!.detail).toMatchObject({ incidentId: 'INC-1', reason: 'leaked', trigger: 'incident' });
+    expect(h.events.events.at(-2)!.detail).toMatchObject({
+      incidentId: 'INC-1',
+      reason: 'leaked',
+      trigger: 'incident',
+    });
   });
 
   it('maps secret, value and server problems to their codes without sending anything', async () => {
@@ -199,28 +233,52 @@ describe('rotation run', () => {
     h.secrets.put('mcp/e', 'fine-token-e');
     const summary = await h.run(
       config(
-        [target('a', 'mcp/missing'), target('b', 'mcp/b'), target('c', 'mcp/c', { jsonKey: 'token' }), target('zzz', 'mcp/e')],
+        [
+          target('a', 'mcp/missing'),
+          target('b', 'mcp/b'),
+          target('c', 'mcp/c', { jsonKey: 'token' }),
+          target('zzz', 'mcp/e'),
+        ],
         { haltAfterFailures: 0 },
       ),
     );
-    expect(summary.results.map((r) => rotation(r).error?.code)).toEqual(['SECRET_NOT_FOUND', 'INVALID_SECRET_VALUE', 'INVALID_SECRET_VALUE', 'SERVER_NOT_FOUND']);
+    expect(summary.results.map((r) => rotation(r).error?.code)).toEqual([
+      'SECRET_NOT_FOUND',
+      'INVALID_SECRET_VALUE',
+      'INVALID_SECRET_VALUE',
+      'SERVER_NOT_FOUND',
+    ]);
     expect(h.datagrid.patches).toHaveLength(0);
     expect(h.state.leaseCalls).toHaveLength(0);
   });
 
   it('maps a rejected PATCH to its Datagrid code and records the failure', async () => {
     const { h, cfg } = setup(1);
-    h.datagrid.failures.set('patch', [new DatagridError('DATAGRID_REJECTED', 'PATCH rejected: HTTP 422 authorization too long', { status: 422, attempts: 1 })]);
+    h.datagrid.failures.set('patch', [
+      new DatagridError('DATAGRID_REJECTED', 'PATCH rejected: HTTP 422 authorization too long', {
+        status: 422,
+        attempts: 1,
+      }),
+    ]);
     const r = rotation((await h.run(cfg)).results[0]);
     expect(r).toMatchObject({ outcome: 'failed', rolledBack: false, error: { code: 'DATAGRID_REJECTED' } });
-    expect(h.state.items.get(statePk(undefined, 'srv_1'))).toMatchObject({ lastOutcome: 'failed', lastErrorCode: 'DATAGRID_REJECTED' });
+    expect(h.state.items.get(statePk(undefined, 'srv_1'))).toMatchObject({
+      lastOutcome: 'failed',
+      lastErrorCode: 'DATAGRID_REJECTED',
+    });
   });
 
   it('halts after haltAfterFailures straight failures: the rest are skipped with HALTED', async () => {
     const { h, targets } = setup(5);
     h.datagrid.resync = () => ({ status: 'error', tools: 0 });
     const summary = await h.run(config(targets, { global: 1, haltAfterFailures: 2 }));
-    expect(summary.results.map((r) => rotation(r).error?.code)).toEqual(['VERIFY_UNHEALTHY', 'VERIFY_UNHEALTHY', 'HALTED', 'HALTED', 'HALTED']);
+    expect(summary.results.map((r) => rotation(r).error?.code)).toEqual([
+      'VERIFY_UNHEALTHY',
+      'VERIFY_UNHEALTHY',
+      'HALTED',
+      'HALTED',
+      'HALTED',
+    ]);
     expect(summary.results.slice(2).every((r) => rotation(r).outcome === 'skipped')).toBe(true);
     expect(h.datagrid.patches).toHaveLength(2);
   });
@@ -238,9 +296,16 @@ describe('rotation run', () => {
 
   it('halts at once on a rejected API key during a PATCH, without trying the key once per target', async () => {
     const { h, targets } = setup(4);
-    h.datagrid.failures.set('patch', [new DatagridError('DATAGRID_AUTH_FAILED', 'PATCH: HTTP 401', { status: 401, attempts: 1 })]);
+    h.datagrid.failures.set('patch', [
+      new DatagridError('DATAGRID_AUTH_FAILED', 'PATCH: HTTP 401', { status: 401, attempts: 1 }),
+    ]);
     const summary = await h.run(config(targets, { global: 1 }));
-    expect(summary.results.map((r) => rotation(r).error?.code)).toEqual(['DATAGRID_AUTH_FAILED', 'HALTED', 'HALTED', 'HALTED']);
+    expect(summary.results.map((r) => rotation(r).error?.code)).toEqual([
+      'DATAGRID_AUTH_FAILED',
+      'HALTED',
+      'HALTED',
+      'HALTED',
+    ]);
   });
 
   it('a revoked API key fails the first list call and no other teamspace is asked', async () => {
@@ -297,7 +362,10 @@ describe('rotation run', () => {
     const summary = await h.run(cfg, request({ dryRun: true }));
     expect(summary.dryRun).toBe(true);
     expect(summary.results.map((r) => rotation(r).outcome)).toEqual(['unchanged', 'skipped']);
-    expect(rotation(summary.results[1]).error).toEqual({ code: 'DRY_RUN', message: 'dry run: would rotate (never rotated by this rotator)' });
+    expect(rotation(summary.results[1]).error).toEqual({
+      code: 'DRY_RUN',
+      message: 'dry run: would rotate (never rotated by this rotator)',
+    });
     expect(h.state.writes.length).toBe(writes);
     expect(h.datagrid.patches).toHaveLength(1);
   });
@@ -319,7 +387,13 @@ describe('rotation run', () => {
 
   it('secret-changed: rotates only the targets that use the secret, matched by name or ARN', async () => {
     const { h, cfg } = setup(3);
-    const summary = await h.run(cfg, request({ trigger: 'secret-changed', secretRef: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:mcp/srv_2-AbCdEf' }));
+    const summary = await h.run(
+      cfg,
+      request({
+        trigger: 'secret-changed',
+        secretRef: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:mcp/srv_2-AbCdEf',
+      }),
+    );
     expect(summary.results.map((r) => rotation(r).serverId)).toEqual(['srv_2']);
     const none = await h.run(cfg, request({ trigger: 'secret-changed', secretRef: 'unrelated/secret' }));
     expect(none.results).toEqual([]);
