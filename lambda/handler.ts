@@ -113,6 +113,8 @@ export function createHandler(options: HandlerOptions = {}) {
         requestTimeoutMs,
         maxAttempts,
         clock,
+        // Shared across runs, so not the per-run scrubbing log; the adapter's retry warnings carry no values.
+        log: logger,
         ...(options.dispatcher && { dispatcher: options.dispatcher }),
       });
       datagridFactories.set(key, factory);

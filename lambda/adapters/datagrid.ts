@@ -1,0 +1,420 @@
+/**
+ * DatagridApi over HTTP with undici (../shared/datagrid-api.md). Every response body is validated before the engine
+ * sees it; retries follow retry-policy.ts and all waiting goes through the injected clock. Error messages are built
+ * here from the method, path, status and our own words: library messages are never passed on (they may echo
+ * headers), and a Datagrid error message is included only after the API key and the Authorization value are scrubbed.
+ */
+import { Agent, request } from 'undici';
+import type { Dispatcher } from 'undici';
+import * as z from 'zod/mini';
+import { USER_AGENT } from '../constants.ts';
+import { Redactor } from '../engine/redactor.ts';
+import { DatagridError, describeCause } from '../errors.ts';
+import type { Clock, DatagridApi, DatagridApiFactory, Log, McpServer, RequestOptions } from '../types/index.ts';
+import { backoffMs, isAuthFailure, isRetryableResponse, isRetryableStatus, requestedWaitMs } from './retry-policy.ts';
+
+export interface DatagridClientOptions {
+  /** e.g. https://api.datagrid.com/v1 (may contain a path). */
+  baseUrl: string;
+  /** Per HTTP attempt, headers and body. */
+  requestTimeoutMs: number;
+  /** Per logical request, retries included. */
+  maxAttempts: number;
+  /** All waiting goes through clock.sleep; deadlines are measured with clock.now. */
+  clock: Clock;
+  /** Jitter source. @default Math.random */
+  random?: () => number;
+  /** @default the keep-alive Agent of the base URL's origin, shared by every client (see dispatcherFor) */
+  dispatcher?: Dispatcher;
+  /** Receives retry warnings (never a secret). */
+  log?: Log;
+}
+
+// ---------- Response schemas (the `mcp_server` object: every key is always present) ----------
+
+const metadataSchema = z.looseObject({
+  requires_oauth: z.optional(z.boolean()),
+  oauth_configured: z.optional(z.boolean()),
+  tool_count: z.optional(z.int()),
+  last_synced_at: z.optional(z.string()),
+});
+
+const mcpServerSchema = z.object({
+  object: z.literal('mcp_server'),
+  id: z.string(),
+  name: z.string(),
+  base_url: z.string(),
+  // The PATCH body documents `"http"` or null; the official client types it string. Accept both.
+  transport: z.nullable(z.string()),
+  status: z.string(),
+  icon_url: z.nullable(z.string()),
+  protocol_version: z.nullable(z.string()),
+  authorization_secret_id: z.nullable(z.string()),
+  metadata: z.nullable(metadataSchema),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+
+const mcpServerListSchema = z.object({ object: z.literal('list'), data: z.array(mcpServerSchema) });
+
+// ---------- Connection pooling ----------
+
+const agents = new Map<string, Agent>();
+
+/**
+ * The keep-alive Agent of an origin, created once per Lambda container so warm invocations and every run's client
+ * reuse its connections.
+ */
+export function dispatcherFor(origin: string): Dispatcher {
+  let agent = agents.get(origin);
+  if (!agent) {
+    agent = new Agent();
+    agents.set(origin, agent);
+  }
+  return agent;
+}
+
+// ---------- The client ----------
+
+type DatagridErrorCode = ConstructorParameters<typeof DatagridError>[0];
+
+/** A 2xx body is read whole; larger than this is not a Datagrid answer (30 servers per teamspace at most). */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+/** Longer Datagrid error messages are left out rather than cut, so a cut can never split a scrubbed value. */
+const MAX_ERROR_TEXT_LENGTH = 300;
+
+interface Call<T> {
+  method: 'GET' | 'PATCH';
+  /** Path below the base URL, server id encoded; also names the request in messages. */
+  path: string;
+  teamspaceId: string | undefined;
+  /** Set for calls about one server, so a 404 means that server does not exist. */
+  serverId: string | undefined;
+  body: string | undefined;
+  /** Values Datagrid's error text must not repeat. */
+  secrets: string[];
+  parse: (json: unknown) => ParseResult<T>;
+}
+
+type ParseResult<T> = { ok: true; value: T } | { ok: false; problem: string };
+
+interface Failure {
+  code: DatagridErrorCode;
+  status: number | undefined;
+  /** What went wrong, safe to show. */
+  cause: string;
+  retryable: boolean;
+  /** `x-should-retry: false` stopped a retry the status allowed. */
+  declinedByServer: boolean;
+  /** The wait the server asked for, when sane. */
+  requestedWaitMs: number | undefined;
+}
+
+type AttemptResult<T> = { ok: true; value: T } | { ok: false; failure: Failure };
+
+export function createDatagridApiFactory(options: DatagridClientOptions): DatagridApiFactory {
+  if (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1) {
+    throw new RangeError(`maxAttempts: expected an integer >= 1, got ${options.maxAttempts}`);
+  }
+  if (!(options.requestTimeoutMs > 0)) {
+    throw new RangeError(`requestTimeoutMs: expected a number > 0, got ${options.requestTimeoutMs}`);
+  }
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const dispatcher = options.dispatcher ?? dispatcherFor(new URL(baseUrl).origin);
+  const random = options.random ?? Math.random;
+  const { clock, log, maxAttempts, requestTimeoutMs } = options;
+
+  return (apiKey: string): DatagridApi => {
+    async function perform<T>(call: Call<T>, requestOptions: RequestOptions | undefined): Promise<T> {
+      const label = `${call.method} ${call.path}`;
+      if (call.serverId !== undefined && !isAddressableServerId(call.serverId)) {
+        throw new DatagridError(
+          'DATAGRID_REJECTED',
+          `${label} not sent: serverId must be a non-empty id other than "." and "..", got ${JSON.stringify(call.serverId)}`,
+          { attempts: 0 },
+        );
+      }
+      for (let attempt = 1; ; attempt += 1) {
+        requestOptions?.onAttempt?.();
+        const result = await attemptOnce(call);
+        if (result.ok) return result.value;
+        const { failure } = result;
+
+        const fail = (note = ''): DatagridError =>
+          new DatagridError(
+            failure.code,
+            `${label} failed after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${failure.cause}${note}`,
+            { status: failure.status, attempts: attempt },
+          );
+        if (!failure.retryable) throw fail(failure.declinedByServer ? ' (the server said not to retry)' : '');
+        if (attempt >= maxAttempts) throw fail();
+        const waitMs = failure.requestedWaitMs ?? backoffMs(attempt, random);
+        const { deadlineAt } = requestOptions ?? {};
+        if (deadlineAt !== undefined && clock.now() + waitMs + requestTimeoutMs > deadlineAt) {
+          throw fail(' (not retried: no time for another attempt before the deadline)');
+        }
+        log?.warn('Datagrid request failed; retrying', {
+          request: label,
+          attempt,
+          status: failure.status,
+          cause: failure.cause,
+          waitMs: Math.round(waitMs),
+        });
+        await clock.sleep(waitMs);
+      }
+    }
+
+    async function attemptOnce<T>(call: Call<T>): Promise<AttemptResult<T>> {
+      const controller = new AbortController();
+      let timedOut = false;
+      // The global setTimeout (not AbortSignal.timeout) so that fake-timer tests control it too.
+      const timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort();
+      }, requestTimeoutMs);
+      try {
+        const response = await request(`${baseUrl}${call.path}`, {
+          method: call.method,
+          headers: headersFor(call),
+          body: call.body,
+          dispatcher,
+          signal: controller.signal,
+        });
+        return await interpret(call, response);
+      } catch (error) {
+        if (timedOut) {
+          return { ok: false, failure: transient(`no complete response within ${requestTimeoutMs} ms`) };
+        }
+        return { ok: false, failure: connectionFailure(error) };
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+
+    function headersFor(call: Call<unknown>): Record<string, string> {
+      const headers: Record<string, string> = {
+        authorization: `Bearer ${apiKey}`,
+        accept: 'application/json',
+        'user-agent': USER_AGENT,
+      };
+      if (call.teamspaceId !== undefined) headers['datagrid-teamspace'] = call.teamspaceId;
+      if (call.body !== undefined) headers['content-type'] = 'application/json';
+      return headers;
+    }
+
+    async function interpret<T>(call: Call<T>, response: Dispatcher.ResponseData): Promise<AttemptResult<T>> {
+      const { statusCode: status, headers, body } = response;
+      if (status >= 200 && status < 300) {
+        const text = await readText(body, MAX_BODY_BYTES);
+        const parsed = parseJson(text, call.parse);
+        // A 2xx that is not our object is most likely a proxy's page: transient.
+        return parsed.ok ? parsed : { ok: false, failure: transient(parsed.problem, status) };
+      }
+
+      const code = codeForStatus(status, call);
+      let cause = `HTTP ${status}`;
+      if (code === 'DATAGRID_REJECTED') {
+        const detail = datagridMessage(await readText(body, MAX_ERROR_BODY_BYTES), [apiKey, ...call.secrets]);
+        if (detail !== undefined) cause += `: ${detail}`;
+      } else {
+        // undici keeps the connection alive only once the body is consumed; its outcome does not matter here.
+        await body.dump().catch(() => undefined);
+        if (code === 'DATAGRID_AUTH_FAILED') cause += ': Datagrid refused the API key';
+        if (code === 'SERVER_NOT_FOUND') cause += `: no MCP server ${call.serverId} in ${teamspaceName(call)}`;
+      }
+      const shouldRetry = firstHeader(headers['x-should-retry']);
+      const retryable = isRetryableResponse(status, shouldRetry);
+      return {
+        ok: false,
+        failure: {
+          code,
+          status,
+          cause,
+          retryable,
+          declinedByServer: !retryable && isRetryableStatus(status),
+          requestedWaitMs: retryable
+            ? requestedWaitMs(firstHeader(headers['retry-after-ms']), firstHeader(headers['retry-after']), clock.now())
+            : undefined,
+        },
+      };
+    }
+
+    return {
+      listServers(teamspaceId, requestOptions) {
+        return perform(
+          {
+            method: 'GET',
+            path: '/organization/mcp-servers',
+            teamspaceId,
+            serverId: undefined,
+            body: undefined,
+            secrets: [],
+            parse: (json) => validate(mcpServerListSchema, json, 'an mcp_server list', (list) => list.data),
+          },
+          requestOptions,
+        );
+      },
+      getServer(teamspaceId, serverId, requestOptions) {
+        return perform(
+          {
+            method: 'GET',
+            path: serverPath(serverId),
+            teamspaceId,
+            serverId,
+            body: undefined,
+            secrets: [],
+            parse: parseServer,
+          },
+          requestOptions,
+        );
+      },
+      updateAuthorization(teamspaceId, serverId, authorization, requestOptions) {
+        return perform(
+          {
+            method: 'PATCH',
+            path: serverPath(serverId),
+            teamspaceId,
+            serverId,
+            body: JSON.stringify({ authorization }),
+            secrets: [authorization, credentialOf(authorization)],
+            parse: parseServer,
+          },
+          requestOptions,
+        );
+      },
+    };
+  };
+}
+
+// ---------- Helpers ----------
+
+function serverPath(serverId: string): string {
+  return `/organization/mcp-servers/${encodeURIComponent(serverId)}`;
+}
+
+/**
+ * URL parsing resolves a `.` or `..` segment (encoded or not) away, and an empty one addresses the list: such an id
+ * would silently read or change another resource.
+ */
+function isAddressableServerId(serverId: string): boolean {
+  return serverId !== '' && serverId !== '.' && serverId !== '..';
+}
+
+/** The credential inside an Authorization value (`Bearer <token>` → `<token>`), which Datagrid might echo alone. */
+function credentialOf(authorization: string): string {
+  const match = /^\S+\s+(.+)$/s.exec(authorization);
+  return match?.[1] ?? authorization;
+}
+
+function teamspaceName(call: Call<unknown>): string {
+  return call.teamspaceId === undefined ? "the API key's default teamspace" : `teamspace ${call.teamspaceId}`;
+}
+
+function codeForStatus(status: number, call: Call<unknown>): DatagridErrorCode {
+  if (isAuthFailure(status)) return 'DATAGRID_AUTH_FAILED';
+  // A 404 on the list names no server: the base URL or the teamspace is wrong, which retrying will not fix.
+  if (status === 404) return call.serverId === undefined ? 'DATAGRID_REJECTED' : 'SERVER_NOT_FOUND';
+  if (status >= 400 && status < 500 && !isRetryableStatus(status)) return 'DATAGRID_REJECTED';
+  return 'DATAGRID_UNAVAILABLE';
+}
+
+function transient(cause: string, status?: number): Failure {
+  return {
+    code: 'DATAGRID_UNAVAILABLE',
+    status,
+    cause,
+    retryable: true,
+    declinedByServer: false,
+    requestedWaitMs: undefined,
+  };
+}
+
+function connectionFailure(error: unknown): Failure {
+  // An invalid argument (a header value undici refuses) fails the same way every time.
+  const invalidArgument = (error as { code?: unknown } | null)?.code === 'UND_ERR_INVALID_ARG';
+  return { ...transient(`connection error: ${describeCause(error)}`), retryable: !invalidArgument };
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+async function readText(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) return undefined; // leaving the loop destroys the stream
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson<T>(text: string | undefined, parse: (json: unknown) => ParseResult<T>): ParseResult<T> {
+  if (text === undefined) return { ok: false, problem: 'the response body was too large' };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, problem: 'the response was not a valid mcp_server: the body is not JSON' };
+  }
+  return parse(json);
+}
+
+function parseServer(json: unknown): ParseResult<McpServer> {
+  return validate(mcpServerSchema, json, 'a valid mcp_server', (server) => server);
+}
+
+function validate<S extends z.ZodMiniType, T>(
+  schema: S,
+  json: unknown,
+  expected: string,
+  pick: (value: z.infer<S>) => T,
+): ParseResult<T> {
+  const result = z.safeParse(schema, json);
+  if (result.success) return { ok: true, value: pick(result.data) };
+  return { ok: false, problem: `the response was not ${expected}: ${describeIssues(result.error.issues)}` };
+}
+
+/** Where the body differs from the schema: paths and expected types only, never a value from the body. */
+function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  const shown = issues.slice(0, 3).map((issue) => {
+    const where = issue.path.length === 0 ? 'body' : issue.path.map(String).join('.');
+    if (issue.code === 'invalid_type') return `${where}: expected ${issue.expected}`;
+    if (issue.code === 'invalid_value')
+      return `${where}: expected ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}`;
+    return `${where}: ${issue.code}`;
+  });
+  return shown.join('; ') + (issues.length > shown.length ? `; and ${issues.length - shown.length} more` : '');
+}
+
+/**
+ * Datagrid's own error text from a JSON error body (`message`, `error.message`, `error` or `detail`), scrubbed of the
+ * values sent with the request, on one line; undefined when there is none or it is too long to show whole.
+ */
+function datagridMessage(text: string | undefined, secrets: readonly string[]): string | undefined {
+  if (text === undefined) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (json === null || typeof json !== 'object') return undefined;
+  const body = json as { message?: unknown; error?: unknown; detail?: unknown };
+  const nested = body.error !== null && typeof body.error === 'object' ? (body.error as { message?: unknown }) : {};
+  const message = [body.message, nested.message, body.error, body.detail].find((m) => typeof m === 'string');
+  if (typeof message !== 'string') return undefined;
+
+  const redactor = new Redactor();
+  for (const secret of secrets) redactor.add(secret);
+  // Scrubbed before and after folding onto one line: folding could join or split a value's whitespace.
+  const scrubbed = redactor.scrub(
+    redactor
+      .scrub(message)
+      .replace(/[\p{Cc}\s]+/gu, ' ')
+      .trim(),
+  );
+  return scrubbed.length > 0 && scrubbed.length <= MAX_ERROR_TEXT_LENGTH ? scrubbed : undefined;
+}
