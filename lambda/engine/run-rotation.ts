@@ -7,9 +7,10 @@ import pLimit from 'p-limit';
 import type { ResolvedTarget, RotatorConfig } from '../types/index.ts';
 import type { RotationResult } from '../types/results.ts';
 import type { RunContext } from './context.ts';
-import { RotatorError } from '../errors.ts';
+import { RotatorError, describeCause } from '../errors.ts';
 import { ApiKeyUnavailableError, type RunInputs } from './run-inputs.ts';
-import { rotateTarget } from './rotate-target.ts';
+import { rotateTarget, type TargetInputs } from './rotate-target.ts';
+import { statePkFor } from './state-key.ts';
 
 /** A failure that every target would share: the run halts after the first target that meets it. */
 function systemicFailure(server: unknown): string | undefined {
@@ -17,6 +18,30 @@ function systemicFailure(server: unknown): string | undefined {
   if (server instanceof RotatorError && server.code === 'DATAGRID_AUTH_FAILED')
     return 'the Datagrid API key was rejected (401/403)';
   return undefined;
+}
+
+/**
+ * rotateTarget turns every expected failure into a result; this catches the unexpected (a bug, a state store outage)
+ * so one target cannot sink the run's other results and events, and frees the lease it may hold.
+ */
+async function rotateSafely(ctx: RunContext, input: TargetInputs): Promise<RotationResult> {
+  const started = ctx.clock.now();
+  try {
+    return await rotateTarget(ctx, input);
+  } catch (error) {
+    ctx.log.error('unexpected error while rotating a target', { target: input.target.key, cause: describeCause(error) });
+    await ctx.state.releaseLease(statePkFor(input.target), ctx.runId).catch(() => undefined);
+    return {
+      serverId: input.target.serverId,
+      ...(input.target.teamspaceId !== undefined && { teamspaceId: input.target.teamspaceId }),
+      secretId: input.target.secretId,
+      outcome: 'failed',
+      rolledBack: false,
+      attempts: 0,
+      durationMs: ctx.clock.now() - started,
+      error: { code: 'DATAGRID_UNAVAILABLE', message: `unexpected error: ${describeCause(error)}` },
+    };
+  }
 }
 
 /** Time a target needs at least: its verification window plus PATCH and rollback requests. */
@@ -84,7 +109,7 @@ export async function runRotation(
           const systemic = systemicFailure(input.server);
           if (systemic !== undefined && haltedBy === undefined) {
             haltedBy = systemic;
-            result = await rotateTarget(ctx, input);
+            result = await rotateSafely(ctx, input);
           } else if (haltedBy !== undefined) {
             result = skipped(target, 'HALTED', `run halted: ${haltedBy}`);
           } else if (ctx.timing.deadlineAt - clock.now() < timeNeeded(ctx, target)) {
@@ -94,7 +119,7 @@ export async function runRotation(
               "not started: the Lambda's remaining time cannot cover a verification",
             );
           } else {
-            result = await rotateTarget(ctx, input);
+            result = await rotateSafely(ctx, input);
           }
           results[index] = result;
           noteFinished(target, result);

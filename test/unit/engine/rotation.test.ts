@@ -416,3 +416,27 @@ describe('rotation run', () => {
     for (const max of h.datagrid.maxInFlightByTeamspace.values()) expect(max).toBeLessThanOrEqual(2);
   });
 });
+
+describe('rotation run: unexpected errors', () => {
+  it('turns an unexpected error of one target into a failed result, frees its lease and still reports the others', async () => {
+    const h = new Harness();
+    for (const id of ['a', 'b']) {
+      h.datagrid.addServer(id, undefined);
+      h.secrets.put(`m/${id}`, `token-${id}-value`);
+    }
+    const api = h.datagrid.api.bind(h.datagrid);
+    h.datagrid.api = (key) => {
+      const real = api(key);
+      return {
+        ...real,
+        getServer: (ts, id, o) => (id === 'a' ? Promise.reject(new TypeError('boom')) : real.getServer(ts, id, o)),
+      };
+    };
+    h.datagrid.asyncPolls = 1;
+    const summary = await h.run(config([target('a', 'm/a'), target('b', 'm/b')], { haltAfterFailures: 0 }));
+    expect(summary.results.map((r) => (r as { outcome: string }).outcome)).toEqual(['failed', 'rotated']);
+    expect(summary.results[0]).toMatchObject({ error: { code: 'DATAGRID_UNAVAILABLE', message: 'unexpected error: TypeError' } });
+    expect(h.state.items.get(statePk(undefined, 'a'))!.leaseOwner).toBeUndefined();
+    expect(h.events.events).toHaveLength(3);
+  });
+});
