@@ -114,7 +114,7 @@ export function createHandler(options: HandlerOptions = {}) {
         maxAttempts,
         clock,
         // Shared across runs, so not the per-run scrubbing log; the adapter's retry warnings carry no values.
-        log: logger,
+        log: scrubbingLog(logger),
         ...(options.dispatcher && { dispatcher: options.dispatcher }),
       });
       datagridFactories.set(key, factory);

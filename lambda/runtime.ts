@@ -8,12 +8,14 @@ export const systemClock: Clock = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
 };
 
-export function scrubbingLog(logger: Logger, redactor: Redactor): Log {
+/** Without a redactor (container-wide logging, before any secret is read) lines pass through unchanged. */
+export function scrubbingLog(logger: Logger, redactor?: Redactor): Log {
   const level =
     (name: 'debug' | 'info' | 'warn' | 'error') =>
     (message: string, attributes?: Record<string, unknown>): void => {
-      if (attributes === undefined) logger[name](redactor.scrub(message));
-      else logger[name](redactor.scrub(message), redactor.scrubDeep(attributes));
+      const text = redactor ? redactor.scrub(message) : message;
+      if (attributes === undefined) logger[name](text);
+      else logger[name](text, redactor ? redactor.scrubDeep(attributes) : attributes);
     };
   return { debug: level('debug'), info: level('info'), warn: level('warn'), error: level('error') };
 }

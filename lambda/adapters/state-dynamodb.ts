@@ -17,12 +17,9 @@ export const STATE_READ_MAX_ATTEMPTS = 5;
 /** First wait before re-reading unprocessed keys; doubles each time (AWS recommends exponential backoff here). */
 const UNPROCESSED_BACKOFF_MS = 50;
 
+/** The partition key of a target's state item: one definition, shared with the engine. */
+export { statePk } from '../engine/state-key.ts';
 const PK_PREFIX = 'target#';
-
-/** The partition key of a target's state item. */
-export function statePk(teamspaceId: string | undefined, serverId: string): string {
-  return `${PK_PREFIX}${teamspaceId ?? ''}#${serverId}`;
-}
 
 /** `complete` found its lease gone (it expired and another run took it): the outcome was not recorded. */
 export class LeaseLostError extends Error {
