@@ -29,7 +29,10 @@ async function rotateSafely(ctx: RunContext, input: TargetInputs): Promise<Rotat
   try {
     return await rotateTarget(ctx, input);
   } catch (error) {
-    ctx.log.error('unexpected error while rotating a target', { target: input.target.key, cause: describeCause(error) });
+    ctx.log.error('unexpected error while rotating a target', {
+      target: input.target.key,
+      cause: describeCause(error),
+    });
     await ctx.state.releaseLease(statePkFor(input.target), ctx.runId).catch(() => undefined);
     return {
       serverId: input.target.serverId,

@@ -435,7 +435,9 @@ describe('rotation run: unexpected errors', () => {
     h.datagrid.asyncPolls = 1;
     const summary = await h.run(config([target('a', 'm/a'), target('b', 'm/b')], { haltAfterFailures: 0 }));
     expect(summary.results.map((r) => (r as { outcome: string }).outcome)).toEqual(['failed', 'rotated']);
-    expect(summary.results[0]).toMatchObject({ error: { code: 'DATAGRID_UNAVAILABLE', message: 'unexpected error: TypeError' } });
+    expect(summary.results[0]).toMatchObject({
+      error: { code: 'DATAGRID_UNAVAILABLE', message: 'unexpected error: TypeError' },
+    });
     expect(h.state.items.get(statePk(undefined, 'a'))!.leaseOwner).toBeUndefined();
     expect(h.events.events).toHaveLength(3);
   });
