@@ -1,6 +1,6 @@
 /** What one run shares across its targets: adapters, the request, timing and the redactor. */
 import type { Clock, DatagridApi, EventSink, Log, SecretSource, StateStore } from '../types/index.ts';
-import type { RunRequest } from '../types/results.ts';
+import type { AuditResult, RotationResult, RunRequest } from '../types/results.ts';
 import type { Redactor } from './redactor.ts';
 
 export interface EngineTiming {
@@ -20,6 +20,9 @@ export const DEFAULT_TIMING: Omit<EngineTiming, 'deadlineAt' | 'requestTimeoutMs
   maxPollIntervalMs: 5_000,
 };
 
+/** Called as each target finishes, for live progress (the operator CLI prints a line per target). */
+export type ProgressListener = (result: RotationResult | AuditResult, finished: number, total: number) => void;
+
 export interface RunContext {
   runId: string;
   request: RunRequest;
@@ -31,4 +34,5 @@ export interface RunContext {
   log: Log;
   redactor: Redactor;
   timing: EngineTiming;
+  onProgress?: ProgressListener;
 }

@@ -78,6 +78,7 @@ export async function runRotation(
 
   const noteFinished = (target: ResolvedTarget, result: RotationResult) => {
     finished += 1;
+    ctx.onProgress?.(result, finished, targets.length);
     log.info('target finished', {
       target: target.key,
       outcome: result.outcome,

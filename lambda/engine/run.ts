@@ -16,7 +16,7 @@ import type {
 } from '../types/index.ts';
 import type { AuditResult, RotationResult, RunRequest, RunSummary } from '../types/results.ts';
 import { auditTarget } from './audit.ts';
-import { DEFAULT_TIMING, type EngineTiming, type RunContext } from './context.ts';
+import { DEFAULT_TIMING, type EngineTiming, type ProgressListener, type RunContext } from './context.ts';
 import type { Redactor } from './redactor.ts';
 import { readRunInputs } from './run-inputs.ts';
 import { runRotation } from './run-rotation.ts';
@@ -32,6 +32,7 @@ export interface EngineDeps {
   log: Log;
   redactor: Redactor;
   timing: Pick<EngineTiming, 'deadlineAt'> & Partial<EngineTiming>;
+  onProgress?: ProgressListener;
 }
 
 export interface RunOutcome {
@@ -80,7 +81,11 @@ export async function executeRun(
     const ctx: RunContext = { ...deps, runId, request, api: inputs.api ?? noApi, timing };
     results =
       request.action === 'audit'
-        ? targets.map((t) => auditTarget(inputs.of(t), clock.now()))
+        ? targets.map((t, i) => {
+            const result = auditTarget(inputs.of(t), clock.now());
+            deps.onProgress?.(result, i + 1, targets.length);
+            return result;
+          })
         : await runRotation(ctx, config, targets, inputs);
   } else {
     log.warn('no configured target matches the request', { secretRef: request.secretRef });

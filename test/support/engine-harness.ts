@@ -48,6 +48,7 @@ export class Harness {
   /** Remaining Lambda time at the start of each run. */
   remainingMs = 15 * 60_000;
   runs = 0;
+  progress: [string, number, number][] = [];
 
   constructor() {
     this.secrets.put(API_KEY_SECRET, this.datagrid.validApiKey);
@@ -64,6 +65,7 @@ export class Harness {
       log: this.log,
       redactor: new Redactor(),
       timing: { deadlineAt: this.clock.now() + this.remainingMs },
+      onProgress: (result, finished, total) => this.progress.push([result.serverId, finished, total]),
     });
     return outcome.summary;
   }

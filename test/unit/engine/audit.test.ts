@@ -74,6 +74,15 @@ describe('audit run', () => {
     expect(codes(failed)).toEqual(['LAST_ROTATION_FAILED']);
     expect(codes(ghost)).toEqual(['NEVER_ROTATED', 'SERVER_NOT_FOUND']);
     expect(summary.counts).toMatchObject({ compliant: 0, noncompliant: 7, failed: 0 });
+    expect(h.progress.slice(-7).map(([, finished, total]) => `${finished}/${total}`)).toEqual([
+      '1/7',
+      '2/7',
+      '3/7',
+      '4/7',
+      '5/7',
+      '6/7',
+      '7/7',
+    ]);
     for (const r of summary.results) for (const f of audit(r).findings) expect(f.message.length).toBeGreaterThan(5);
   });
 

@@ -58,6 +58,7 @@ describe('rotation run', () => {
     });
     expect(h.events.events[1]!.detail).not.toHaveProperty('results');
     expect(h.events.events[1]!.detail).toMatchObject({ runId: 'run-1', counts: { rotated: 1 } });
+    expect(h.progress).toEqual([['srv_1', 1, 1]]);
   });
 
   it('reads every secret (API key included) in one batch, state in one batch, and lists each teamspace once', async () => {
