@@ -1,5 +1,6 @@
 /** In-memory adapters for engine tests: each port of lambda/types/ports.ts, observable and scriptable. */
 import { DatagridError, SecretError } from '../../lambda/errors.ts';
+import { mcpServerFixture } from './mcp-server-fixture.ts';
 import type {
   Clock,
   DatagridApi,
@@ -99,22 +100,7 @@ export class FakeDatagrid {
   private seq = 0;
 
   addServer(id: string, teamspace: string | undefined, fields: Partial<McpServer> = {}): void {
-    this.servers.set(`${teamspace ?? ''}/${id}`, {
-      object: 'mcp_server',
-      id,
-      name: `Server ${id}`,
-      base_url: `https://mcp.example.com/${id}`,
-      transport: 'http',
-      status: 'active',
-      icon_url: null,
-      protocol_version: null,
-      authorization_secret_id: `sec_${id}`,
-      metadata: { tool_count: 3, last_synced_at: '2026-11-01T00:00:00.000Z' },
-      created_at: '2026-10-01T00:00:00.000Z',
-      updated_at: '2026-10-01T00:00:00.000Z',
-      teamspace,
-      ...fields,
-    });
+    this.servers.set(`${teamspace ?? ''}/${id}`, { ...mcpServerFixture(id, fields), teamspace });
   }
 
   server(id: string, teamspace?: string) {

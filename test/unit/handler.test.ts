@@ -14,7 +14,9 @@ import { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHandler } from '../../lambda/handler.ts';
 import { ConfigError, RequestError, RotationFailedError } from '../../lambda/errors.ts';
+import type { McpServer } from '../../lambda/types/index.ts';
 import type { RotationResult } from '../../lambda/types/results.ts';
+import { mcpServerFixture } from '../support/mcp-server-fixture.ts';
 
 const ORIGIN = 'http://127.0.0.1:9999';
 const API_KEY = 'CANARY-dg-key-5e6f7a8b';
@@ -24,23 +26,7 @@ const sm = mockClient(SecretsManagerClient);
 const ddb = mockClient(DynamoDBClient);
 const eb = mockClient(EventBridgeClient);
 
-function server(id: string, fields: Record<string, unknown> = {}) {
-  return {
-    object: 'mcp_server',
-    id,
-    name: `Server ${id}`,
-    base_url: `https://mcp.example.com/${id}`,
-    transport: 'http',
-    status: 'active',
-    icon_url: null,
-    protocol_version: null,
-    authorization_secret_id: `sec_${id}`,
-    metadata: { tool_count: 4, last_synced_at: '2026-11-01T00:00:00.000Z' },
-    created_at: '2026-10-01T00:00:00.000Z',
-    updated_at: '2026-10-01T00:00:00.000Z',
-    ...fields,
-  };
-}
+const server = (id: string, fields: Partial<McpServer> = {}) => mcpServerFixture(id, fields, 4);
 
 let dir: string;
 let stdout: string[];
