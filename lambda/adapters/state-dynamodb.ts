@@ -6,7 +6,7 @@
  * attributes), so the few attribute values are marshalled by hand below.
  */
 import { BatchGetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient, UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { setTimeout as delay } from 'node:timers/promises';
 import { STATE_BATCH_SIZE } from '../constants.ts';
 import type { Clock, Log, StateStore, StateUpdate, TargetState } from '../types/ports.ts';
@@ -166,6 +166,20 @@ export function createStateStore(
     }
   }
 
+  /** One conditional UpdateItem on a target's item; false when its condition did not hold. */
+  const conditionalUpdate = async (
+    pk: string,
+    input: Omit<UpdateItemCommandInput, 'TableName' | 'Key'>,
+  ): Promise<boolean> => {
+    try {
+      await client.send(new UpdateItemCommand({ TableName: tableName, Key: { pk: str(pk) }, ...input }));
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  };
+
   return {
     async getMany(pks) {
       const states = new Map<string, TargetState>();
@@ -175,24 +189,14 @@ export function createStateStore(
       return states;
     },
 
-    async acquireLease(pk, owner, expiresAt, now) {
-      try {
-        await client.send(
-          new UpdateItemCommand({
-            TableName: tableName,
-            Key: { pk: str(pk) },
-            UpdateExpression: 'SET #leaseOwner = :owner, #leaseExpiresAt = :expiresAt',
-            // Free, expired, or already ours (a retried invocation of the same run re-takes its own lease).
-            ConditionExpression: 'attribute_not_exists(#leaseOwner) OR #leaseExpiresAt < :now OR #leaseOwner = :owner',
-            ExpressionAttributeNames: LEASE_NAMES,
-            ExpressionAttributeValues: { ':owner': str(owner), ':expiresAt': num(expiresAt), ':now': num(now) },
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (isConditionFailure(error)) return false;
-        throw error;
-      }
+    acquireLease(pk, owner, expiresAt, now) {
+      return conditionalUpdate(pk, {
+        UpdateExpression: 'SET #leaseOwner = :owner, #leaseExpiresAt = :expiresAt',
+        // Free, expired, or already ours (a retried invocation of the same run re-takes its own lease).
+        ConditionExpression: 'attribute_not_exists(#leaseOwner) OR #leaseExpiresAt < :now OR #leaseOwner = :owner',
+        ExpressionAttributeNames: LEASE_NAMES,
+        ExpressionAttributeValues: { ':owner': str(owner), ':expiresAt': num(expiresAt), ':now': num(now) },
+      });
     },
 
     async complete(pk, owner, update: StateUpdate) {
@@ -216,40 +220,23 @@ export function createStateStore(
       }
       builder.remove('leaseOwner').remove('leaseExpiresAt');
       const ownerValue = builder.value('owner', str(owner));
-      try {
-        await client.send(
-          new UpdateItemCommand({
-            TableName: tableName,
-            Key: { pk: str(pk) },
-            UpdateExpression: builder.expression(),
-            ConditionExpression: `${builder.name('leaseOwner')} = ${ownerValue}`,
-            ExpressionAttributeNames: builder.names,
-            ExpressionAttributeValues: builder.values,
-          }),
-        );
-      } catch (error) {
-        if (isConditionFailure(error)) throw new LeaseLostError(pk, owner);
-        throw error;
-      }
+      const recorded = await conditionalUpdate(pk, {
+        UpdateExpression: builder.expression(),
+        ConditionExpression: `${builder.name('leaseOwner')} = ${ownerValue}`,
+        ExpressionAttributeNames: builder.names,
+        ExpressionAttributeValues: builder.values,
+      });
+      if (!recorded) throw new LeaseLostError(pk, owner);
     },
 
     async releaseLease(pk, owner) {
-      try {
-        await client.send(
-          new UpdateItemCommand({
-            TableName: tableName,
-            Key: { pk: str(pk) },
-            UpdateExpression: 'REMOVE #leaseOwner, #leaseExpiresAt',
-            ConditionExpression: '#leaseOwner = :owner',
-            ExpressionAttributeNames: LEASE_NAMES,
-            ExpressionAttributeValues: { ':owner': str(owner) },
-          }),
-        );
-      } catch (error) {
-        // Already released, or expired and taken by another run: either way it is no longer ours to release.
-        if (!isConditionFailure(error)) throw error;
-        log?.debug('Lease already released or taken', { pk });
-      }
+      // A failed condition means already released, or expired and taken by another run: no longer ours either way.
+      await conditionalUpdate(pk, {
+        UpdateExpression: 'REMOVE #leaseOwner, #leaseExpiresAt',
+        ConditionExpression: '#leaseOwner = :owner',
+        ExpressionAttributeNames: LEASE_NAMES,
+        ExpressionAttributeValues: { ':owner': str(owner) },
+      });
     },
   };
 }
