@@ -10,12 +10,8 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Dispatcher } from 'undici';
-import { createDatagridApiFactory } from './adapters/datagrid.ts';
-import { createEventSink } from './adapters/events-eventbridge.ts';
-import { createSecretSource } from './adapters/secrets-manager.ts';
-import { createStateStore } from './adapters/state-dynamodb.ts';
 import { loadConfigFile } from './config.ts';
-import { DEFAULT_CONFIG_FILE, DEFAULT_EVENT_BUS, DEFAULT_EVENT_SOURCE, ROTATOR_NAME } from './constants.ts';
+import { DEFAULT_CONFIG_FILE, ROTATOR_NAME } from './constants.ts';
 import { Redactor } from './engine/redactor.ts';
 import { executeRun } from './engine/run.ts';
 import { RotationFailedError, describeCause } from './errors.ts';
@@ -23,6 +19,7 @@ import { parseInvocation } from './invocation.ts';
 import { scrubbingLog, systemClock } from './runtime.ts';
 import type { Clock, DatagridApiFactory, RotatorConfig } from './types/index.ts';
 import type { RotationResult, RunSummary } from './types/results.ts';
+import { createDatagridFactory, createEngineAdapters, deploymentSettingsFromEnv } from './wiring.ts';
 
 /** When invoked without a Lambda context (local runs), assume Lambda's maximum timeout. */
 const DEFAULT_REMAINING_MS = 15 * 60_000;
@@ -108,10 +105,7 @@ export function createHandler(options: HandlerOptions = {}) {
     const key = JSON.stringify([baseUrl, requestTimeoutMs, maxAttempts]);
     let factory = datagridFactories.get(key);
     if (!factory) {
-      factory = createDatagridApiFactory({
-        baseUrl,
-        requestTimeoutMs,
-        maxAttempts,
+      factory = createDatagridFactory(config, {
         clock,
         // Shared across runs, so not the per-run scrubbing log; the adapter's retry warnings carry no values.
         log: scrubbingLog(logger),
@@ -134,15 +128,15 @@ export function createHandler(options: HandlerOptions = {}) {
       const config = await loadConfig(configFile());
       const remaining = context?.getRemainingTimeInMillis?.() ?? DEFAULT_REMAINING_MS;
 
+      const { busName, eventSource } = deploymentSettingsFromEnv(process.env);
       const { summary, emitted } = await executeRun(config, request, runId, {
-        secrets: createSecretSource(secretsClient, log),
-        datagrid: datagridFactory(config),
-        state: createStateStore(dynamoClient, tableName, { clock, log }),
-        events: createEventSink(eventsClient, {
-          busName: process.env.EVENT_BUS_NAME ?? DEFAULT_EVENT_BUS,
-          source: process.env.EVENT_SOURCE ?? DEFAULT_EVENT_SOURCE,
+        ...createEngineAdapters({
+          clients: { secrets: secretsClient, dynamo: dynamoClient, events: eventsClient },
+          config,
+          settings: { tableName, busName, eventSource },
           clock,
           log,
+          datagrid: datagridFactory(config),
         }),
         clock,
         log,

@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const HANDLER_ENTRY = fileURLToPath(new URL('../lambda/handler.ts', import.meta.url));
 export const BUNDLE_FILE_NAME = 'handler.mjs';
+export const CLI_ENTRY = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
+export const CLI_BUNDLE_FILE_NAME = 'cli.mjs';
 
 export function lambdaBuildOptions(outfile: string): BuildOptions {
   return {
@@ -28,4 +30,12 @@ export function lambdaBuildOptions(outfile: string): BuildOptions {
       js: "import { createRequire as __rotatorCreateRequire } from 'node:module'; const require = __rotatorCreateRequire(import.meta.url);",
     },
   };
+}
+
+/**
+ * The operator CLI's bundle (dist/cli.mjs, run by bin/datagrid-mcp-rotator.js). Separate from the Lambda's options
+ * so nothing here can change what gets deployed; it differs only in its entry point.
+ */
+export function cliBuildOptions(outfile: string): BuildOptions {
+  return { ...lambdaBuildOptions(outfile), entryPoints: [CLI_ENTRY] };
 }

@@ -1,0 +1,25 @@
+/** Exit codes the operator CLI promises (docs/cli.md), and the error that means "the caller asked wrongly". */
+import type { RunSummary } from '../lambda/types/results.ts';
+import { isAudit, isRotation } from './render.ts';
+
+export const EXIT = {
+  ok: 0,
+  /** A target failed (or would fail), is non-compliant, or the run could not complete. */
+  failed: 1,
+  /** Bad arguments, an invalid configuration file or a request naming unknown targets. Nothing was changed. */
+  usage: 2,
+} as const;
+
+/** A usage problem the CLI itself found (missing table name, bad option combination). */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** 1 when a rotation target failed or an audited target is non-compliant; 0 otherwise. */
+export function exitCodeOf(summary: RunSummary): number {
+  const bad = summary.results.some((r) => (isRotation(r) && r.outcome === 'failed') || (isAudit(r) && !r.compliant));
+  return bad ? EXIT.failed : EXIT.ok;
+}

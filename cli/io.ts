@@ -1,0 +1,16 @@
+/** Where commands write: stdout holds the report (so `--json | jq` works), stderr the progress and diagnostics. */
+export interface Io {
+  /** The report; a trailing newline is added when missing. */
+  out: (text: string) => void;
+  /** One diagnostic or progress line. */
+  err: (line: string) => void;
+}
+
+export const processIo: Io = {
+  out: (text) => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+  err: (line) => void process.stderr.write(`${line}\n`),
+};
+
+export function printJson(io: Io, value: unknown): void {
+  io.out(JSON.stringify(value, null, 2));
+}
