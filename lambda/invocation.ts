@@ -3,12 +3,15 @@
  * rejected here with a RequestError that says what was expected, before anything is read or written.
  */
 import * as z from 'zod/mini';
+// The one locale by its own path: `z.locales.en` reaches it through a namespace that bundles all ~40 locales
+// (264 KB of the Lambda bundle).
+import en from 'zod/v4/locales/en.js';
 import { DETAIL_TYPE } from './constants.ts';
 import { RequestError } from './errors.ts';
 import type { RunRequest, Trigger } from './types/results.ts';
 
 // zod/mini ships without messages; the English locale makes rejections say what was expected.
-z.config(z.locales.en());
+z.config(en());
 
 const nonEmpty = z.string().check(z.minLength(1), z.maxLength(1024));
 

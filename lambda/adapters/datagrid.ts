@@ -1,16 +1,19 @@
 /**
- * DatagridApi over HTTP with undici (../shared/datagrid-api.md). Every response body is validated before the engine
- * sees it; retries follow retry-policy.ts and all waiting goes through the injected clock. Error messages are built
- * here from the method, path, status and our own words: library messages are never passed on (they may echo
- * headers), and a Datagrid error message is included only after the API key and the Authorization value are scrubbed.
+ * DatagridApi over HTTP (../shared/datagrid-api.md; the transport is in http-transport.ts). Every response body is
+ * validated before the engine sees it; retries follow retry-policy.ts, a rate limit is met through throttle-gate.ts,
+ * and all waiting goes through the injected clock. Error messages are built here from the method, path, status and
+ * our own words: library messages are never passed on (they may echo headers), and a Datagrid error message is
+ * included only after the API key and the Authorization value are scrubbed.
  */
-import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import * as z from 'zod/mini';
 import { USER_AGENT } from '../constants.ts';
 import { Redactor } from '../engine/redactor.ts';
 import { DatagridError, describeCause } from '../errors.ts';
 import type { Clock, DatagridApi, DatagridApiFactory, Log, McpServer, RequestOptions } from '../types/index.ts';
+import { ThrottleGate } from './throttle-gate.ts';
+import { agentFor, dispatcherTransport, nodeHttpTransport } from './http-transport.ts';
+import type { HttpResponse } from './http-transport.ts';
 import { backoffMs, isAuthFailure, isRetryableResponse, isRetryableStatus, requestedWaitMs } from './retry-policy.ts';
 
 export interface DatagridClientOptions {
@@ -24,7 +27,10 @@ export interface DatagridClientOptions {
   clock: Clock;
   /** Jitter source. @default Math.random */
   random?: () => number;
-  /** @default the keep-alive Agent of the base URL's origin, shared by every client (see dispatcherFor) */
+  /**
+   * An undici Dispatcher to send through (tests pass a MockAgent). @default Node's http/https with the keep-alive
+   * agent of the base URL's origin, shared by every client (see dispatcherFor)
+   */
   dispatcher?: Dispatcher;
   /** Receives retry warnings (never a secret). */
   log?: Log;
@@ -59,20 +65,11 @@ const mcpServerListSchema = z.object({ object: z.literal('list'), data: z.array(
 
 // ---------- Connection pooling ----------
 
-const agents = new Map<string, Agent>();
-
 /**
- * The keep-alive Agent of an origin, created once per Lambda container so warm invocations and every run's client
+ * The keep-alive agent of an origin, created once per Lambda container so warm invocations and every run's client
  * reuse its connections.
  */
-export function dispatcherFor(origin: string): Dispatcher {
-  let agent = agents.get(origin);
-  if (!agent) {
-    agent = new Agent();
-    agents.set(origin, agent);
-  }
-  return agent;
-}
+export const dispatcherFor = agentFor;
 
 // ---------- The client ----------
 
@@ -121,11 +118,14 @@ export function createDatagridApiFactory(options: DatagridClientOptions): Datagr
     throw new RangeError(`requestTimeoutMs: expected a number > 0, got ${options.requestTimeoutMs}`);
   }
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
-  const dispatcher = options.dispatcher ?? dispatcherFor(new URL(baseUrl).origin);
+  const transport = options.dispatcher ? dispatcherTransport(options.dispatcher) : nodeHttpTransport;
   const random = options.random ?? Math.random;
   const { clock, log, maxAttempts, requestTimeoutMs } = options;
 
   return (apiKey: string): DatagridApi => {
+    // One gate per client: every request of a run meets Datagrid's rate limit together (throttle-gate.ts).
+    const gate = new ThrottleGate(clock);
+
     async function perform<T>(call: Call<T>, requestOptions: RequestOptions | undefined): Promise<T> {
       const label = `${call.method} ${call.path}`;
       if (call.serverId !== undefined && !isAddressableServerId(call.serverId)) {
@@ -137,7 +137,14 @@ export function createDatagridApiFactory(options: DatagridClientOptions): Datagr
       }
       for (let attempt = 1; ; attempt += 1) {
         requestOptions?.onAttempt?.();
-        const result = await attemptOnce(call);
+        const ticket = await gate.acquire(attempt > 1);
+        let result: AttemptResult<T> | undefined;
+        try {
+          result = await attemptOnce(call);
+        } finally {
+          // attemptOnce turns every failure into a result; the finally only guards the gate against a bug.
+          gate.release(ticket, throttledFor(result));
+        }
         if (result.ok) return result.value;
         const { failure } = result;
 
@@ -174,11 +181,11 @@ export function createDatagridApiFactory(options: DatagridClientOptions): Datagr
         controller.abort();
       }, requestTimeoutMs);
       try {
-        const response = await request(`${baseUrl}${call.path}`, {
+        const response = await transport({
+          url: `${baseUrl}${call.path}`,
           method: call.method,
           headers: headersFor(call),
           body: call.body,
-          dispatcher,
           signal: controller.signal,
         });
         return await interpret(call, response);
@@ -203,7 +210,7 @@ export function createDatagridApiFactory(options: DatagridClientOptions): Datagr
       return headers;
     }
 
-    async function interpret<T>(call: Call<T>, response: Dispatcher.ResponseData): Promise<AttemptResult<T>> {
+    async function interpret<T>(call: Call<T>, response: HttpResponse): Promise<AttemptResult<T>> {
       const { statusCode: status, headers, body } = response;
       if (status >= 200 && status < 300) {
         const text = await readText(body, MAX_BODY_BYTES);
@@ -218,7 +225,7 @@ export function createDatagridApiFactory(options: DatagridClientOptions): Datagr
         const detail = datagridMessage(await readText(body, MAX_ERROR_BODY_BYTES), [apiKey, ...call.secrets]);
         if (detail !== undefined) cause += `: ${detail}`;
       } else {
-        // undici keeps the connection alive only once the body is consumed; its outcome does not matter here.
+        // A connection is kept alive only once the body is consumed; its outcome does not matter here.
         await body.dump().catch(() => undefined);
         if (code === 'DATAGRID_AUTH_FAILED') cause += ': Datagrid refused the API key';
         if (code === 'SERVER_NOT_FOUND') cause += `: no MCP server ${call.serverId} in ${teamspaceName(call)}`;
@@ -319,6 +326,12 @@ function codeForStatus(status: number, call: Call<unknown>): DatagridErrorCode {
   return 'DATAGRID_UNAVAILABLE';
 }
 
+/** For the gate: the wait a 429 asked for (0 when it named none), undefined for any other outcome. */
+function throttledFor(result: AttemptResult<unknown> | undefined): number | undefined {
+  if (result === undefined || result.ok || result.failure.status !== 429) return undefined;
+  return result.failure.requestedWaitMs ?? 0;
+}
+
 function transient(cause: string, status?: number): Failure {
   return {
     code: 'DATAGRID_UNAVAILABLE',
@@ -331,19 +344,27 @@ function transient(cause: string, status?: number): Failure {
 }
 
 function connectionFailure(error: unknown): Failure {
-  // An invalid argument (a header value undici refuses) fails the same way every time.
-  const invalidArgument = (error as { code?: unknown } | null)?.code === 'UND_ERR_INVALID_ARG';
+  // An invalid argument (a header value Node or undici refuses) fails the same way every time.
+  const code = (error as { code?: unknown } | null)?.code;
+  const invalidArgument = typeof code === 'string' && INVALID_ARGUMENT_CODES.has(code);
   return { ...transient(`connection error: ${describeCause(error)}`), retryable: !invalidArgument };
 }
+
+const INVALID_ARGUMENT_CODES = new Set([
+  'UND_ERR_INVALID_ARG',
+  'ERR_INVALID_CHAR',
+  'ERR_HTTP_INVALID_HEADER_VALUE',
+  'ERR_INVALID_HTTP_TOKEN',
+]);
 
 function firstHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-async function readText(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<string | undefined> {
+async function readText(body: HttpResponse['body'], maxBytes: number): Promise<string | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
+  for await (const chunk of body) {
     size += chunk.length;
     if (size > maxBytes) return undefined; // leaving the loop destroys the stream
     chunks.push(chunk);

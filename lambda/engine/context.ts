@@ -1,7 +1,8 @@
 /** What one run shares across its targets: adapters, the request, timing and the redactor. */
-import type { Clock, DatagridApi, EventSink, Log, SecretSource, StateStore } from '../types/index.ts';
+import type { Clock, DatagridApi, EventSink, Log, McpServer, SecretSource, StateStore } from '../types/index.ts';
 import type { AuditResult, RotationResult, RunRequest } from '../types/results.ts';
 import type { Redactor } from './redactor.ts';
+import type { ResyncTiming } from './resync-timing.ts';
 
 export interface EngineTiming {
   /** Absolute ms (by `clock`) when the Lambda will be stopped. */
@@ -20,6 +21,22 @@ export const DEFAULT_TIMING: Omit<EngineTiming, 'deadlineAt' | 'requestTimeoutMs
   maxPollIntervalMs: 5_000,
 };
 
+/** What a target's PATCH, verification and rollback came to, before it is recorded. */
+export interface ChangeOutcome {
+  result: RotationResult;
+  /** The verified server when the new credential was applied. */
+  applied?: McpServer;
+}
+
+/**
+ * Runs a target's Datagrid work (PATCH, verification, rollback) when the run's global concurrency allows, or says
+ * why it may no longer start (the run halted, or the deadline is too near). The lease before it and the state record
+ * after it do not hold a turn: they load DynamoDB, not Datagrid.
+ */
+export type DatagridTurn = (
+  work: () => Promise<ChangeOutcome>,
+) => Promise<ChangeOutcome | { refused: { code: 'HALTED' | 'DEADLINE'; message: string } }>;
+
 /** Called as each target finishes, for live progress (the operator CLI prints a line per target). */
 export type ProgressListener = (result: RotationResult | AuditResult, finished: number, total: number) => void;
 
@@ -34,5 +51,9 @@ export interface RunContext {
   log: Log;
   redactor: Redactor;
   timing: EngineTiming;
+  /** How long this run's re-syncs take, for timing polls (resync-timing.ts). */
+  resyncTiming?: ResyncTiming;
+  /** @default the work runs at once (no concurrency limit, never refused) */
+  datagridTurn?: DatagridTurn;
   onProgress?: ProgressListener;
 }

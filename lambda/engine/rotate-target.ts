@@ -5,7 +5,7 @@
 import { DatagridError, RotatorError, describeCause } from '../errors.ts';
 import type { McpServer, ResolvedTarget, SecretValue, TargetState } from '../types/index.ts';
 import type { RotationResult } from '../types/results.ts';
-import type { RunContext } from './context.ts';
+import type { ChangeOutcome, DatagridTurn, RunContext } from './context.ts';
 import { authorizationFor } from './credential.ts';
 import { isHealthy, lastSyncedAtOf, toolCountOf, verifyResync, type Verification } from './verify.ts';
 import { statePkFor } from './state-key.ts';
@@ -46,6 +46,8 @@ export async function rotateTarget(ctx: RunContext, inputs: TargetInputs): Promi
   const { target, secret, state, server } = inputs;
   const { clock, redactor, request } = ctx;
   const started = clock.now();
+  /** Time spent waiting for a Datagrid turn: queueing, not work on this target, so not part of its duration. */
+  let waitedMs = 0;
   let attempts = 0;
   const countAttempt = () => {
     attempts += 1;
@@ -64,7 +66,7 @@ export async function rotateTarget(ctx: RunContext, inputs: TargetInputs): Promi
     ...base,
     ...fields,
     attempts,
-    durationMs: clock.now() - started,
+    durationMs: clock.now() - started - waitedMs,
   });
 
   if (!(server instanceof Error)) {
@@ -119,6 +121,7 @@ export async function rotateTarget(ctx: RunContext, inputs: TargetInputs): Promi
     pollIntervalMs: ctx.timing.pollIntervalMs,
     maxPollIntervalMs: ctx.timing.maxPollIntervalMs,
     request: requestOptions,
+    ...(ctx.resyncTiming && { resyncTiming: ctx.resyncTiming }),
   };
   const record = async (result: RotationResult, applied?: McpServer): Promise<RotationResult> => {
     try {
@@ -142,28 +145,52 @@ export async function rotateTarget(ctx: RunContext, inputs: TargetInputs): Promi
     return result;
   };
 
-  let updated: McpServer;
-  try {
-    updated = await ctx.api.updateAuthorization(target.teamspaceId, target.serverId, authorization, requestOptions);
-  } catch (error) {
-    return record(finish({ error: errorOf(error, redactor) }));
-  }
-  const verification = await verifyResync(ctx.api, target, updated, server, verifyOptions);
-  if (verification.ok) {
-    return record(finish({ outcome: 'rotated', ...observed(verification.server) }), verification.server);
-  }
+  // PATCH, verification and rollback: the part that loads Datagrid, run when the run's concurrency allows it.
+  const changeCredential = async (): Promise<ChangeOutcome> => {
+    let updated: McpServer;
+    try {
+      updated = await ctx.api.updateAuthorization(target.teamspaceId, target.serverId, authorization, requestOptions);
+    } catch (error) {
+      return { result: finish({ error: errorOf(error, redactor) }) };
+    }
+    const verification = await verifyResync(ctx.api, target, updated, server, verifyOptions);
+    if (verification.ok) {
+      return {
+        result: finish({ outcome: 'rotated', ...observed(verification.server) }),
+        applied: verification.server,
+      };
+    }
+    const rollback = await rollBack(ctx, { ...inputs, secret }, verification, { requestOptions, verifyOptions });
+    const final = rollback.server ?? verification.server;
+    return {
+      result: finish({
+        outcome: 'failed',
+        rolledBack: rollback.ok,
+        ...observed(final),
+        error: { code: verification.code, message: redactor.scrub(`${verification.message}; ${rollback.note}`) },
+      }),
+    };
+  };
 
-  const rollback = await rollBack(ctx, { ...inputs, secret }, verification, { requestOptions, verifyOptions });
-  const final = rollback.server ?? verification.server;
-  return record(
-    finish({
-      outcome: 'failed',
-      rolledBack: rollback.ok,
-      ...observed(final),
-      error: { code: verification.code, message: redactor.scrub(`${verification.message}; ${rollback.note}`) },
-    }),
-  );
+  const waitFrom = clock.now();
+  const changed = await (ctx.datagridTurn ?? runAtOnce)(() => {
+    waitedMs = clock.now() - waitFrom;
+    return changeCredential();
+  });
+  if ('refused' in changed) {
+    waitedMs = clock.now() - waitFrom;
+    try {
+      await ctx.state.releaseLease(pk, ctx.runId);
+    } catch (error) {
+      // The lease expires on its own; the next run only waits for that.
+      ctx.log.error('could not release the lease', { target: target.key, cause: describeCause(error) });
+    }
+    return finish({ outcome: 'skipped', error: changed.refused });
+  }
+  return record(changed.result, changed.applied);
 }
+
+const runAtOnce: DatagridTurn = (work) => work();
 
 interface RollbackOutcome {
   ok: boolean;

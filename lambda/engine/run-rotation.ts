@@ -6,7 +6,7 @@
 import pLimit from 'p-limit';
 import type { ResolvedTarget, RotatorConfig } from '../types/index.ts';
 import type { RotationResult } from '../types/results.ts';
-import type { RunContext } from './context.ts';
+import type { DatagridTurn, RunContext } from './context.ts';
 import { RotatorError, describeCause } from '../errors.ts';
 import { ApiKeyUnavailableError, type RunInputs } from './run-inputs.ts';
 import { rotateTarget, type TargetInputs } from './rotate-target.ts';
@@ -76,16 +76,8 @@ export async function runRotation(
     error: { code, message },
   });
 
-  const noteFinished = (target: ResolvedTarget, result: RotationResult) => {
-    finished += 1;
-    ctx.onProgress?.(result, finished, targets.length);
-    log.info('target finished', {
-      target: target.key,
-      outcome: result.outcome,
-      code: result.error?.code,
-      durationMs: result.durationMs,
-      progress: `${finished}/${targets.length}`,
-    });
+  /** Halting looks at outcomes as they are known: at the end of a target's Datagrid turn, else when it finishes. */
+  const countOutcome = (result: RotationResult) => {
     if (result.error?.code === 'DATAGRID_AUTH_FAILED' && haltedBy === undefined) {
       haltedBy = 'the Datagrid API key was rejected (401/403)';
     }
@@ -96,6 +88,28 @@ export async function runRotation(
     }
   };
 
+  const noteFinished = (target: ResolvedTarget, result: RotationResult, counted: boolean) => {
+    finished += 1;
+    ctx.onProgress?.(result, finished, targets.length);
+    log.info('target finished', {
+      target: target.key,
+      outcome: result.outcome,
+      code: result.error?.code,
+      durationMs: result.durationMs,
+      progress: `${finished}/${targets.length}`,
+    });
+    if (!counted) countOutcome(result);
+  };
+
+  /** Why no PATCH may start now, if so. */
+  const refusal = (target: ResolvedTarget): { code: 'HALTED' | 'DEADLINE'; message: string } | undefined => {
+    if (haltedBy !== undefined) return { code: 'HALTED', message: `run halted: ${haltedBy}` };
+    if (ctx.timing.deadlineAt - clock.now() < timeNeeded(ctx, target)) {
+      return { code: 'DEADLINE', message: "not started: the Lambda's remaining time cannot cover a verification" };
+    }
+    return undefined;
+  };
+
   const perTeamspace = new Map<string | undefined, ReturnType<typeof pLimit>>();
   const global = pLimit(config.concurrency.global);
   const teamspaceLimit = (ts: string | undefined) => {
@@ -104,31 +118,37 @@ export async function runRotation(
     return limit;
   };
 
+  // The per-teamspace limit holds a target from start to finish; the global limit only its Datagrid turn, so the
+  // DynamoDB lease and record of one target overlap the Datagrid work of others.
   await Promise.all(
     targets.map((target, index) =>
-      teamspaceLimit(target.teamspaceId)(() =>
-        global(async () => {
-          let result: RotationResult;
-          const input = inputs.of(target);
-          const systemic = systemicFailure(input.server);
-          if (systemic !== undefined && haltedBy === undefined) {
-            haltedBy = systemic;
-            result = await rotateSafely(ctx, input);
-          } else if (haltedBy !== undefined) {
-            result = skipped(target, 'HALTED', `run halted: ${haltedBy}`);
-          } else if (ctx.timing.deadlineAt - clock.now() < timeNeeded(ctx, target)) {
-            result = skipped(
-              target,
-              'DEADLINE',
-              "not started: the Lambda's remaining time cannot cover a verification",
-            );
-          } else {
-            result = await rotateSafely(ctx, input);
-          }
-          results[index] = result;
-          noteFinished(target, result);
-        }),
-      ),
+      teamspaceLimit(target.teamspaceId)(async () => {
+        let result: RotationResult;
+        let counted = false;
+        const input = inputs.of(target);
+        const systemic = systemicFailure(input.server);
+        const refused = refusal(target);
+        if (systemic !== undefined && haltedBy === undefined) {
+          haltedBy = systemic;
+          result = await rotateSafely(ctx, input);
+        } else if (refused !== undefined) {
+          result = skipped(target, refused.code, refused.message);
+        } else {
+          const datagridTurn: DatagridTurn = (work) =>
+            global(async () => {
+              // Checked again here: the run may have halted, or time run short, while this target waited its turn.
+              const late = refusal(target);
+              if (late !== undefined) return { refused: late };
+              const changed = await work();
+              counted = true;
+              countOutcome(changed.result);
+              return changed;
+            });
+          result = await rotateSafely({ ...ctx, datagridTurn }, input);
+        }
+        results[index] = result;
+        noteFinished(target, result, counted);
+      }),
     ),
   );
   if (haltedBy !== undefined) log.error('run halted', { reason: haltedBy });

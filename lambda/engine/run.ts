@@ -18,6 +18,7 @@ import type { AuditResult, RotationResult, RunRequest, RunSummary } from '../typ
 import { auditTarget } from './audit.ts';
 import { DEFAULT_TIMING, type EngineTiming, type ProgressListener, type RunContext } from './context.ts';
 import type { Redactor } from './redactor.ts';
+import { ResyncTiming } from './resync-timing.ts';
 import { readRunInputs } from './run-inputs.ts';
 import { runRotation } from './run-rotation.ts';
 import { countResults, summaryEvents } from './summary.ts';
@@ -78,7 +79,14 @@ export async function executeRun(
   let results: (RotationResult | AuditResult)[] = [];
   if (targets.length > 0) {
     const inputs = await readRunInputs({ ...deps, deadlineAt: timing.deadlineAt }, config, targets);
-    const ctx: RunContext = { ...deps, runId, request, api: inputs.api ?? noApi, timing };
+    const ctx: RunContext = {
+      ...deps,
+      runId,
+      request,
+      api: inputs.api ?? noApi,
+      timing,
+      resyncTiming: new ResyncTiming(),
+    };
     results =
       request.action === 'audit'
         ? targets.map((t, i) => {

@@ -5,6 +5,7 @@
  */
 import { DatagridError } from '../errors.ts';
 import type { Clock, DatagridApi, McpServer, RequestOptions, ResolvedTarget } from '../types/index.ts';
+import { ResyncTiming } from './resync-timing.ts';
 
 export type VerifyCode = 'VERIFY_UNHEALTHY' | 'VERIFY_TOOL_COUNT' | 'VERIFY_TIMEOUT';
 
@@ -69,10 +70,12 @@ export function assessResync(server: McpServer, before: McpServer | undefined, r
 
 export interface VerifyOptions {
   clock: Clock;
-  /** First poll interval; grows by half each poll up to `maxPollIntervalMs`. */
+  /** First poll interval until a re-sync has been observed (resync-timing.ts); grows by half each poll up to `maxPollIntervalMs`. */
   pollIntervalMs: number;
   maxPollIntervalMs: number;
   request: RequestOptions;
+  /** Shared by a run's targets: times the first poll by the re-syncs seen so far. @default a fresh one */
+  resyncTiming?: ResyncTiming;
 }
 
 /** Poll while pending, up to the target's verifyTimeoutSeconds. `updated` is the PATCH response. */
@@ -86,10 +89,16 @@ export async function verifyResync(
   const { clock } = options;
   const giveUpAt = clock.now() + target.verifyTimeoutSeconds * 1000;
   let server = updated;
-  let interval = options.pollIntervalMs;
+  const timing = options.resyncTiming ?? new ResyncTiming();
+  const delays = timing.pollDelays(options);
+  const patchedAt = clock.now();
+  let polled = false;
   for (;;) {
     const health = assessResync(server, before, target);
-    if (health.state === 'healthy') return { ok: true, server };
+    if (health.state === 'healthy') {
+      if (polled) timing.observe(updated, server, clock.now() - patchedAt);
+      return { ok: true, server };
+    }
     if (health.state === 'failed') return { ok: false, server, code: health.code, message: health.message };
     const remaining = giveUpAt - clock.now();
     if (remaining <= 0) {
@@ -100,9 +109,9 @@ export async function verifyResync(
         message: `re-sync not confirmed within ${target.verifyTimeoutSeconds}s (${health.why})`,
       };
     }
-    await clock.sleep(Math.min(interval, remaining));
-    interval = Math.min(Math.round(interval * 1.5), options.maxPollIntervalMs);
+    await clock.sleep(Math.min(delays.next().value, remaining));
     try {
+      polled = true;
       server = await api.getServer(target.teamspaceId, target.serverId, options.request);
     } catch (error) {
       if (error instanceof DatagridError)

@@ -400,6 +400,50 @@ describe('rotation run', () => {
     expect(none.results).toEqual([]);
   });
 
+  it('holds a global turn only for the Datagrid work: the next PATCH starts while the previous record is written', async () => {
+    const { h, targets } = setup(3);
+    const order: string[] = [];
+    const complete = h.state.complete.bind(h.state);
+    h.state.complete = async (pk, owner, update) => {
+      order.push(`record ${update.serverId} start`);
+      // A slow DynamoDB write: several turns of the event loop.
+      for (let i = 0; i < 5; i += 1) await new Promise((r) => setImmediate(r));
+      order.push(`record ${update.serverId} end`);
+      return complete(pk, owner, update);
+    };
+    const updateAuthorization = h.datagrid.api.bind(h.datagrid);
+    h.datagrid.api = (key) => {
+      const real = updateAuthorization(key);
+      return {
+        ...real,
+        updateAuthorization: (teamspace, id, value, options) => {
+          order.push(`patch ${id}`);
+          return real.updateAuthorization(teamspace, id, value, options);
+        },
+      };
+    };
+    const summary = await h.run(config(targets, { global: 1, perTeamspace: 3 }));
+    expect(summary.counts.rotated).toBe(3);
+    expect(order.indexOf('patch srv_2')).toBeLessThan(order.indexOf('record srv_1 end'));
+    expect(h.datagrid.maxInFlight).toBe(1);
+  });
+
+  it('skips a target that waited for its turn while the run halted, and frees the lease it had taken', async () => {
+    const { h, targets } = setup(4);
+    h.datagrid.resync = () => ({ status: 'error', tools: 0 });
+    // perTeamspace 4: every target takes its lease at once, then waits for the one global turn.
+    const summary = await h.run(config(targets, { global: 1, perTeamspace: 4, haltAfterFailures: 2 }));
+    expect(summary.results.map((r) => rotation(r).error?.code)).toEqual([
+      'VERIFY_UNHEALTHY',
+      'VERIFY_UNHEALTHY',
+      'HALTED',
+      'HALTED',
+    ]);
+    expect(h.state.leaseCalls).toHaveLength(4);
+    expect(h.datagrid.patches).toHaveLength(2);
+    expect([...h.state.items.values()].filter((item) => item.leaseOwner !== undefined)).toEqual([]);
+  });
+
   it('bounds concurrency globally and per teamspace', async () => {
     const h = new Harness();
     const targets = [];

@@ -1,0 +1,100 @@
+/** The benchmark's table (cli-table3): throughput, calls and cold start, each figure beside its bound or floor. */
+import Table from 'cli-table3';
+import type { Results } from './run.ts';
+
+const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+const ms = (value: number): string => `${value.toFixed(0)} ms`;
+const kb = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KB`;
+const x = (ratio: number): string => `${ratio.toFixed(2)}×`;
+const mark = (met: boolean): string => (met ? 'met' : 'MISSED');
+
+export function printReport(r: Results): void {
+  const c = r.concurrency;
+  console.log(
+    `\n${r.shape.targets} targets over ${r.shape.teamspaces} teamspaces (${r.shape.mcpServers} real MCP servers), ` +
+      `concurrency global ${c.global} / perTeamspace ${c.perTeamspace} unless a row says otherwise, ` +
+      `forced rotation of every target; ` +
+      `Node ${r.machine.node}, ${r.machine.cpus} × ${r.machine.cpuModel}; commit ${r.commit}\n`,
+  );
+
+  const throughput = new Table({
+    head: [
+      'setting',
+      'concurrency',
+      'lower bound',
+      'rotator wall',
+      'ratio',
+      `≤ ${r.targets.wallRatio}×`,
+      'rotated / failed',
+      'Datagrid 429s',
+      'Promise.all loop',
+      'speed-up vs sequential',
+    ],
+  });
+  for (const st of r.settings) {
+    const b = st.bound;
+    const how =
+      b.binding === 'rate limit'
+        ? `${b.requests} req − ${st.setting.rateLimit!.burst} burst ÷ ${st.setting.rateLimit!.requestsPerSecond}/s`
+        : `${st.setting.patchLatencyMs}${st.setting.resync === 'async' ? ` + ${st.setting.asyncDelayMs}` : ''} ms × ${r.shape.targets} ÷ ${b.concurrency}`;
+    const counts = st.rotator.counts;
+    throughput.push([
+      st.setting.name,
+      `${st.concurrency.global} / ${st.concurrency.perTeamspace}`,
+      `${s(b.boundMs)}\n(${how})`,
+      st.rotator.ok || counts ? s(st.rotator.invokeMs) : `error: ${st.rotator.error?.message.slice(0, 60)}`,
+      x(st.rotator.wallRatio),
+      mark(st.rotator.ok && st.rotator.wallRatio <= r.targets.wallRatio),
+      counts ? `${counts.rotated} / ${counts.failed}` : 'run failed',
+      String(st.calls.datagrid.rateLimited),
+      `${s(st.promiseAll.wallMs)}, ${st.promiseAll.failed} failed`,
+      x(r.sequential.wallMs / st.rotator.invokeMs),
+    ]);
+  }
+  console.log(
+    'Throughput (rotator wall = handler(event) until it resolved, in a fresh process running dist/handler.mjs)',
+  );
+  console.log(throughput.toString());
+  console.log(
+    `Sequential loop (official datagrid-ai client, one PATCH after another, under "${r.sequential.setting}"): ` +
+      `${s(r.sequential.wallMs)}, ${r.sequential.failed} failed of ${r.sequential.ok + r.sequential.failed}\n`,
+  );
+
+  const calls = new Table({ head: ['calls per run (actual / minimum)', ...r.settings.map((st) => st.setting.name)] });
+  const operations = Object.keys(r.settings[0]!.calls.minimum);
+  for (const op of operations) {
+    calls.push([op, ...r.settings.map((st) => `${st.calls.actual[op] ?? 0} / ${st.calls.minimum[op]}`)]);
+  }
+  const extra = new Set(
+    r.settings.flatMap((st) => Object.keys(st.calls.actual)).filter((op) => !operations.includes(op)),
+  );
+  for (const op of extra) calls.push([op, ...r.settings.map((st) => `${st.calls.actual[op] ?? 0} / 0`)]);
+  calls.push([
+    'Datagrid 429 answers (not in the minimum)',
+    ...r.settings.map((st) => String(st.calls.datagrid.rateLimited)),
+  ]);
+  calls.push(['at the minimum', ...r.settings.map((st) => mark(st.calls.atMinimum))]);
+  console.log(calls.toString());
+
+  const cold = r.coldStart;
+  const coldTable = new Table({
+    head: ['cold start', 'dist/handler.mjs', 'floor (3 SDK clients only)', 'ratio', `≤ ${r.targets.importRatio}×`],
+  });
+  coldTable.push(
+    ['bundle size', kb(cold.handler.bytes), kb(cold.floor.bytes), x(cold.handler.bytes / cold.floor.bytes), ''],
+    [
+      `import(), median of ${cold.handler.samplesMs.length} fresh processes`,
+      ms(cold.handler.medianMs),
+      ms(cold.floor.medianMs),
+      x(cold.importRatio),
+      mark(cold.importRatio <= r.targets.importRatio),
+    ],
+    ['peak RSS of the 600-target run', `${(cold.peakRssKb / 1024).toFixed(0)} MB`, '', '', ''],
+  );
+  console.log(coldTable.toString());
+  console.log(
+    `Targets: ${Object.entries(r.met)
+      .map(([k, v]) => `${k} ${mark(v)}`)
+      .join(', ')}`,
+  );
+}
