@@ -34,7 +34,7 @@ export interface HandlerOptions {
   secretsClient?: SecretsManagerClient;
   dynamoClient?: DynamoDBClient;
   eventsClient?: EventBridgeClient;
-  /** undici dispatcher for Datagrid; default: one keep-alive Agent per origin. Tests pass a MockAgent. */
+  /** undici dispatcher for Datagrid; default: one node:http keep-alive agent per origin. Tests pass a MockAgent. */
   dispatcher?: Dispatcher;
   clock?: Clock;
 }
