@@ -41,18 +41,10 @@ import type { SecretReference } from './secret-references.ts';
 import { distinctSecretIds, resolveSecretReference } from './secret-references.ts';
 import { sizeForTargets } from './sizing.ts';
 
-/** The CloudWatch namespace the handler publishes its EMF metrics to by default. */
-export const DEFAULT_METRICS_NAMESPACE = 'DatagridMcpRotator';
+import { DEFAULT_METRICS_NAMESPACE, ROTATOR_METRIC } from '../lambda/constants.ts';
 
-/** Metric names the handler publishes (dimension `service` = `datagrid-mcp-rotator`). */
-export const ROTATOR_METRIC = {
-  rotationsFailed: 'RotationsFailed',
-  rotationsSucceeded: 'RotationsSucceeded',
-  rotationsUnchanged: 'RotationsUnchanged',
-  rotationsSkipped: 'RotationsSkipped',
-  auditNoncompliant: 'AuditNoncompliant',
-  runDurationMs: 'RunDurationMs',
-} as const;
+// The metric names are the handler's; re-exported for users of the construct.
+export { DEFAULT_METRICS_NAMESPACE, ROTATOR_METRIC };
 
 /** The scheduled invocations' input (contract §4.1). */
 export const ROTATE_SCHEDULE_INPUT = { action: 'rotate', trigger: 'schedule' } as const;

@@ -9,6 +9,20 @@ export const DEFAULT_EVENT_SOURCE = 'datagrid.mcp-rotator';
 export const DEFAULT_EVENT_BUS = 'default';
 export const DEFAULT_CONFIG_FILE = 'rotation.config.json';
 
+/** CloudWatch namespace of the handler's EMF metrics; the CDK alarms watch the same names. */
+export const DEFAULT_METRICS_NAMESPACE = 'DatagridMcpRotator';
+
+/** Metric names the handler publishes (dimension `service` = `datagrid-mcp-rotator`). */
+export const ROTATOR_METRIC = {
+  rotationsFailed: 'RotationsFailed',
+  rotationsSucceeded: 'RotationsSucceeded',
+  rotationsUnchanged: 'RotationsUnchanged',
+  rotationsSkipped: 'RotationsSkipped',
+  auditCompliant: 'AuditCompliant',
+  auditNoncompliant: 'AuditNoncompliant',
+  runDurationMs: 'RunDurationMs',
+} as const;
+
 export const DETAIL_TYPE = {
   rotationResult: 'MCP Credential Rotation Result',
   auditResult: 'MCP Credential Audit Result',

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Dispatcher } from 'undici';
 import { loadConfigFile } from './config.ts';
-import { DEFAULT_CONFIG_FILE, ROTATOR_NAME } from './constants.ts';
+import { DEFAULT_CONFIG_FILE, DEFAULT_METRICS_NAMESPACE, ROTATOR_METRIC, ROTATOR_NAME } from './constants.ts';
 import { Redactor } from './engine/redactor.ts';
 import { executeRun } from './engine/run.ts';
 import { RotationFailedError, describeCause } from './errors.ts';
@@ -26,7 +26,7 @@ const DEFAULT_REMAINING_MS = 15 * 60_000;
 
 const logger = new Logger({ serviceName: ROTATOR_NAME });
 const metrics = new Metrics({
-  namespace: process.env.METRICS_NAMESPACE ?? 'DatagridMcpRotator',
+  namespace: process.env.METRICS_NAMESPACE ?? DEFAULT_METRICS_NAMESPACE,
   serviceName: ROTATOR_NAME,
 });
 
@@ -54,16 +54,16 @@ function requiredEnv(name: string): string {
 function publishMetrics(summary: RunSummary): void {
   const { counts } = summary;
   if (summary.action === 'rotate') {
-    metrics.addMetric('RotationsSucceeded', MetricUnit.Count, counts.rotated);
-    metrics.addMetric('RotationsUnchanged', MetricUnit.Count, counts.unchanged);
-    metrics.addMetric('RotationsFailed', MetricUnit.Count, counts.failed);
-    metrics.addMetric('RotationsSkipped', MetricUnit.Count, counts.skipped);
+    metrics.addMetric(ROTATOR_METRIC.rotationsSucceeded, MetricUnit.Count, counts.rotated);
+    metrics.addMetric(ROTATOR_METRIC.rotationsUnchanged, MetricUnit.Count, counts.unchanged);
+    metrics.addMetric(ROTATOR_METRIC.rotationsFailed, MetricUnit.Count, counts.failed);
+    metrics.addMetric(ROTATOR_METRIC.rotationsSkipped, MetricUnit.Count, counts.skipped);
   } else {
-    metrics.addMetric('AuditCompliant', MetricUnit.Count, counts.compliant);
-    metrics.addMetric('AuditNoncompliant', MetricUnit.Count, counts.noncompliant);
+    metrics.addMetric(ROTATOR_METRIC.auditCompliant, MetricUnit.Count, counts.compliant);
+    metrics.addMetric(ROTATOR_METRIC.auditNoncompliant, MetricUnit.Count, counts.noncompliant);
   }
   metrics.addMetric(
-    'RunDurationMs',
+    ROTATOR_METRIC.runDurationMs,
     MetricUnit.Milliseconds,
     Date.parse(summary.finishedAt) - Date.parse(summary.startedAt),
   );
