@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createDatagridApiFactory } from '../../../lambda/adapters/datagrid.ts';
 import { ThrottleGate } from '../../../lambda/adapters/throttle-gate.ts';
-import type { Clock, McpServer } from '../../../lambda/types/index.ts';
+import type { Clock } from '../../../lambda/types/index.ts';
+import { mcpServerFixture } from '../../support/mcp-server-fixture.ts';
 
 function fakeClock(): Clock & { sleeps: number[]; advance(ms: number): void } {
   let now = 1_000;
@@ -110,20 +111,7 @@ describe('the Datagrid client under a global rate limit', () => {
     let tokens = 5;
     let refilledAt = performance.now();
     let refused = 0;
-    const body = JSON.stringify({
-      object: 'mcp_server',
-      id: 'srv_1',
-      name: 'n',
-      base_url: 'https://mcp.example/mcp',
-      transport: 'http',
-      status: 'active',
-      icon_url: null,
-      protocol_version: null,
-      authorization_secret_id: null,
-      metadata: null,
-      created_at: '2025-01-01T00:00:00Z',
-      updated_at: '2025-01-01T00:00:00Z',
-    } satisfies McpServer);
+    const body = JSON.stringify(mcpServerFixture('srv_1'));
     const http = createServer((_req, res) => {
       const now = performance.now();
       tokens = Math.min(5, tokens + ((now - refilledAt) * rate) / 1000);

@@ -1,29 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { ResyncTiming } from '../../../lambda/engine/resync-timing.ts';
 import { verifyResync } from '../../../lambda/engine/verify.ts';
-import type { Clock, DatagridApi, McpServer, ResolvedTarget } from '../../../lambda/types/index.ts';
+import type { DatagridApi, McpServer, ResolvedTarget } from '../../../lambda/types/index.ts';
+import { FakeClock } from '../../support/fakes.ts';
+import { mcpServerFixture } from '../../support/mcp-server-fixture.ts';
 
 const schedule = { pollIntervalMs: 1000, maxPollIntervalMs: 5000 };
 const T0 = Date.parse('2025-06-01T12:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function server(overrides: Partial<McpServer> = {}, syncedAt?: number): McpServer {
-  return {
-    object: 'mcp_server',
-    id: 'srv_1',
-    name: 'n',
-    base_url: 'https://mcp.example/mcp',
-    transport: 'http',
-    status: 'active',
-    icon_url: null,
-    protocol_version: null,
-    authorization_secret_id: 'sec_1',
+/** A server updated at T0, synced at `syncedAt` when given. */
+const server = (overrides: Partial<McpServer> = {}, syncedAt?: number): McpServer =>
+  mcpServerFixture('srv_1', {
     metadata: { tool_count: 3, ...(syncedAt !== undefined && { last_synced_at: iso(syncedAt) }) },
     created_at: iso(T0 - 86_400_000),
     updated_at: iso(T0),
     ...overrides,
-  };
-}
+  });
 
 const take = (timing: ResyncTiming, n: number) => {
   const delays = timing.pollDelays(schedule);
@@ -75,27 +68,19 @@ describe('verifyResync with a shared ResyncTiming', () => {
 
   /** A Datagrid whose re-sync takes `resyncMs` after each PATCH, on a fake clock shared with the caller. */
   function asyncDatagrid(resyncMs: number) {
-    let now = T0;
-    const sleeps: number[] = [];
-    const clock: Clock = {
-      now: () => now,
-      sleep: (ms) => {
-        sleeps.push(ms);
-        now += ms;
-        return Promise.resolve();
-      },
-    };
+    const clock = new FakeClock();
+    clock.time = T0;
     let patchedAt = 0;
     let gets = 0;
     const api: DatagridApi = {
       listServers: () => Promise.resolve([]),
       updateAuthorization: () => {
-        patchedAt = now;
-        return Promise.resolve(server({ status: 'syncing', updated_at: iso(now) }, T0 - 1000));
+        patchedAt = clock.time;
+        return Promise.resolve(server({ status: 'syncing', updated_at: iso(clock.time) }, T0 - 1000));
       },
       getServer: () => {
         gets += 1;
-        const done = now >= patchedAt + resyncMs;
+        const done = clock.time >= patchedAt + resyncMs;
         return Promise.resolve(
           done
             ? server({ updated_at: iso(patchedAt) }, patchedAt + resyncMs)
@@ -103,7 +88,7 @@ describe('verifyResync with a shared ResyncTiming', () => {
         );
       },
     };
-    return { api, clock, sleeps, gets: () => gets };
+    return { api, clock, sleeps: clock.sleeps, gets: () => gets };
   }
 
   it('polls a later target once, just after its re-sync, having learned from an earlier one', async () => {
