@@ -4,7 +4,8 @@
  */
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { EventBridgeClient, PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { PUT_EVENTS_MAX_BYTES, PUT_EVENTS_MAX_ENTRIES } from '../constants.ts';
+import pLimit from 'p-limit';
+import { AWS_BATCH_CONCURRENCY, PUT_EVENTS_MAX_BYTES, PUT_EVENTS_MAX_ENTRIES } from '../constants.ts';
 import { describeCause } from '../errors.ts';
 import type { Clock, EmitReport, EventSink, Log } from '../types/ports.ts';
 
@@ -124,12 +125,15 @@ export function createEventSink(
           if (round > maxRetries) break;
           await clock.sleep(RETRY_BACKOFF_MS * 2 ** (round - 1));
         }
-        const retry: SizedEntry[] = [];
-        for (const batch of packBatches(pending)) {
-          calls++;
-          retry.push(...(await sendBatch(batch, round)));
-        }
-        pending = retry;
+        // The last event of a run is its summary: its batch goes once the others are in, so a consumer that sees
+        // "Run Completed" has every result we could deliver this round. The others share a bounded set of calls.
+        const batches = packBatches(pending);
+        const last = batches.pop()!;
+        const limit = pLimit(AWS_BATCH_CONCURRENCY);
+        const retried = await Promise.all(batches.map((batch) => limit(() => sendBatch(batch, round))));
+        retried.push(await sendBatch(last, round));
+        calls += batches.length + 1;
+        pending = retried.flat();
       }
 
       if (pending.length > 0) {

@@ -8,7 +8,8 @@
 import { BatchGetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient, UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { setTimeout as delay } from 'node:timers/promises';
-import { STATE_BATCH_SIZE } from '../constants.ts';
+import pLimit from 'p-limit';
+import { AWS_BATCH_CONCURRENCY, STATE_BATCH_SIZE } from '../constants.ts';
 import type { Clock, Log, StateStore, StateUpdate, TargetState } from '../types/ports.ts';
 import type { RotationOutcome } from '../types/results.ts';
 
@@ -185,7 +186,8 @@ export function createStateStore(
       const states = new Map<string, TargetState>();
       // BatchGetItem rejects a request that names the same key twice.
       const unique = [...new Set(pks)];
-      for (const keys of chunk(unique, STATE_BATCH_SIZE)) await readChunk(keys, states);
+      const limit = pLimit(AWS_BATCH_CONCURRENCY);
+      await Promise.all(chunk(unique, STATE_BATCH_SIZE).map((keys) => limit(() => readChunk(keys, states))));
       return states;
     },
 

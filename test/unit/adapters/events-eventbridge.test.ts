@@ -121,6 +121,30 @@ describe('emit', () => {
     expect([0, 1, 2].flatMap(detailsOfCall)).toEqual(events.map((e) => e.detail.serverId));
   });
 
+  it('sends the batches before the last one concurrently (at most 8 at once), the last only after they all answered', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const lastStartedWith: number[] = [];
+    eb.on(PutEventsCommand).callsFake(async (input: PutEventsCommandInput) => {
+      if (input.Entries!.some((e) => JSON.parse(e.Detail!).serverId === 'srv_124')) lastStartedWith.push(inFlight);
+      inFlight += 1;
+      peak = Math.max(peak, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      inFlight -= 1;
+      return accept(input);
+    });
+    const events = Array.from({ length: 125 }, (_, i) => small(i));
+
+    const report = await sink().emit(events);
+
+    expect(report).toStrictEqual({ sent: 125, failed: 0, calls: 13 });
+    expect(peak).toBe(8);
+    expect(lastStartedWith).toEqual([0]);
+    const sent = eb.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries!);
+    expect(sent.map((e) => JSON.parse(e.Detail!).serverId).sort()).toEqual(events.map((e) => e.detail.serverId).sort());
+    expect(eb.commandCalls(PutEventsCommand).at(-1)!.args[0].input.Entries!.at(-1)!.Detail).toContain('srv_124');
+  });
+
   it('splits by bytes: five 61,500-byte entries go as 4 (246,000 bytes) and 1', async () => {
     eb.on(PutEventsCommand).callsFake(accept);
     const event = eventOfSize(61_500);

@@ -65,6 +65,27 @@ describe('getMany', () => {
     expect(states.size).toBe(0);
   });
 
+  it('reads up to 8 chunks at once and keeps every item whatever order they answer in', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    ddb.on(BatchGetItemCommand).callsFake(async (input: { RequestItems: Record<string, { Keys: Key[] }> }) => {
+      inFlight += 1;
+      peak = Math.max(peak, inFlight);
+      const keys = input.RequestItems[TABLE]!.Keys;
+      // Later chunks answer first.
+      await new Promise((resolve) => setTimeout(resolve, 20 - keys[0]!.pk!.S!.length));
+      inFlight -= 1;
+      return { Responses: { [TABLE]: keys.map((k) => ({ pk: k.pk!, serverId: { S: k.pk!.S!.split('#')[2]! } })) } };
+    });
+    const pks = Array.from({ length: 1000 }, (_, i) => statePk('ts', `srv_${i}`));
+
+    const states = await createStateStore(new DynamoDBClient({}), TABLE, { clock }).getMany(pks);
+
+    expect(ddb.commandCalls(BatchGetItemCommand)).toHaveLength(10);
+    expect(peak).toBe(8);
+    expect([...states.keys()].sort()).toEqual([...pks].sort());
+  });
+
   it('asks for a key named twice only once (BatchGetItem rejects duplicates)', async () => {
     ddb.on(BatchGetItemCommand).resolves({});
     await createStateStore(new DynamoDBClient({}), TABLE, { clock }).getMany(['a', 'b', 'a']);
