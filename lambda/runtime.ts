@@ -5,7 +5,17 @@ import type { Clock, Log } from './types/index.ts';
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+  sleep: (ms, wake) =>
+    new Promise((resolve) => {
+      if (wake?.aborted) return resolve();
+      const done = () => {
+        clearTimeout(timer);
+        wake?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      wake?.addEventListener('abort', done, { once: true });
+    }),
 };
 
 /** Without a redactor (container-wide logging, before any secret is read) lines pass through unchanged. */

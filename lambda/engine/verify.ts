@@ -5,7 +5,7 @@
  */
 import { DatagridError } from '../errors.ts';
 import type { Clock, DatagridApi, McpServer, RequestOptions, ResolvedTarget } from '../types/index.ts';
-import { ResyncTiming } from './resync-timing.ts';
+import { ResyncTiming, type PollPlan } from './resync-timing.ts';
 
 export type VerifyCode = 'VERIFY_UNHEALTHY' | 'VERIFY_TOOL_COUNT' | 'VERIFY_TIMEOUT';
 
@@ -70,7 +70,7 @@ export function assessResync(server: McpServer, before: McpServer | undefined, r
 
 export interface VerifyOptions {
   clock: Clock;
-  /** First poll interval until a re-sync has been observed (resync-timing.ts); grows by half each poll up to `maxPollIntervalMs`. */
+  /** Polls start at this interval when nothing can be learned (resync-timing.ts); grows by half each poll up to `maxPollIntervalMs`. */
   pollIntervalMs: number;
   maxPollIntervalMs: number;
   request: RequestOptions;
@@ -90,33 +90,39 @@ export async function verifyResync(
   const giveUpAt = clock.now() + target.verifyTimeoutSeconds * 1000;
   let server = updated;
   const timing = options.resyncTiming ?? new ResyncTiming();
-  const delays = timing.pollDelays(options);
   const patchedAt = clock.now();
+  let polls: PollPlan | undefined;
   let polled = false;
-  for (;;) {
-    const health = assessResync(server, before, target);
-    if (health.state === 'healthy') {
-      if (polled) timing.observe(updated, server, clock.now() - patchedAt);
-      return { ok: true, server };
+  try {
+    for (;;) {
+      const health = assessResync(server, before, target);
+      if (health.state === 'healthy') {
+        if (polled) timing.observe(updated, server, clock.now() - patchedAt);
+        return { ok: true, server };
+      }
+      if (health.state === 'failed') return { ok: false, server, code: health.code, message: health.message };
+      const remaining = giveUpAt - clock.now();
+      if (remaining <= 0) {
+        return {
+          ok: false,
+          server,
+          code: 'VERIFY_TIMEOUT',
+          message: `re-sync not confirmed within ${target.verifyTimeoutSeconds}s (${health.why})`,
+        };
+      }
+      // Planned at the first pending answer: only verifications that poll take part in the run's timing.
+      polls ??= timing.plan(clock, options);
+      await polls.wait(remaining);
+      try {
+        polled = true;
+        server = await api.getServer(target.teamspaceId, target.serverId, options.request);
+      } catch (error) {
+        if (error instanceof DatagridError)
+          return { ok: false, server, code: error.code, message: `while verifying: ${error.message}` };
+        throw error;
+      }
     }
-    if (health.state === 'failed') return { ok: false, server, code: health.code, message: health.message };
-    const remaining = giveUpAt - clock.now();
-    if (remaining <= 0) {
-      return {
-        ok: false,
-        server,
-        code: 'VERIFY_TIMEOUT',
-        message: `re-sync not confirmed within ${target.verifyTimeoutSeconds}s (${health.why})`,
-      };
-    }
-    await clock.sleep(Math.min(delays.next().value, remaining));
-    try {
-      polled = true;
-      server = await api.getServer(target.teamspaceId, target.serverId, options.request);
-    } catch (error) {
-      if (error instanceof DatagridError)
-        return { ok: false, server, code: error.code, message: `while verifying: ${error.message}` };
-      throw error;
-    }
+  } finally {
+    polls?.end();
   }
 }

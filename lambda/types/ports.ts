@@ -146,7 +146,8 @@ export interface EventSink {
 
 export interface Clock {
   now(): number;
-  sleep(ms: number): Promise<void>;
+  /** Resolves after `ms`, or as soon as `wake` aborts (never rejects). */
+  sleep(ms: number, wake?: AbortSignal): Promise<void>;
 }
 
 export interface Log {

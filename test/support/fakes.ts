@@ -29,6 +29,46 @@ export class FakeClock implements Clock {
   };
 }
 
+/**
+ * Virtual time for concurrent work: a sleep waits until the clock reaches its end, and `run` moves the clock to the
+ * earliest pending sleep only once every task is blocked on one, so tasks interleave as they would in real time.
+ * Only for in-memory work: real I/O would not be waited for.
+ */
+export class SimulatedClock implements Clock {
+  time = Date.parse('2026-11-24T12:00:00.000Z');
+  sleeps: number[] = [];
+  #timers: { at: number; seq: number; wake: () => void }[] = [];
+  #seq = 0;
+  now = (): number => this.time;
+  sleep = (ms: number, signal?: AbortSignal): Promise<void> => {
+    this.sleeps.push(ms);
+    return new Promise((wake) => {
+      if (signal?.aborted) return wake();
+      const timer = { at: this.time + Math.max(0, ms), seq: this.#seq++, wake };
+      this.#timers.push(timer);
+      signal?.addEventListener('abort', () => {
+        this.#timers = this.#timers.filter((t) => t !== timer);
+        wake();
+      });
+    });
+  };
+
+  async run<T>(work: Promise<T>): Promise<T> {
+    let settled = false;
+    const result = work.finally(() => (settled = true));
+    for (;;) {
+      // Every promise chain that can move without time passing does so before the next macrotask.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (settled) return result;
+      this.#timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
+      const next = this.#timers.shift();
+      if (next === undefined) throw new Error('SimulatedClock: every task is blocked and none is sleeping');
+      this.time = Math.max(this.time, next.at);
+      next.wake();
+    }
+  }
+}
+
 export class FakeSecrets implements SecretSource {
   /** secretId -> versions, the last one is AWSCURRENT. */
   versions = new Map<string, { versionId: string; value: string; createdAt: number }[]>();
