@@ -73,6 +73,11 @@ export interface SettingResult {
     wallRatio: number;
   };
   calls: { actual: Record<string, number>; minimum: MinimumCalls; datagrid: DatagridCalls; atMinimum: boolean };
+  /**
+   * Async settings: each server's re-sync in the rotator's run (Datagrid's `updated_at` of the PATCH to the
+   * `last_synced_at` it reached), in PATCH order, ms. `npm run bench:replay` replays them.
+   */
+  resyncMs?: number[];
   promiseAll: BaselineResult;
 }
 
@@ -112,6 +117,19 @@ async function settle(world: World): Promise<void> {
   world.proxy.reset();
 }
 
+/** Every server's last re-sync, by Datagrid's clock, in the order of the writes that started them. */
+function resyncDurations(world: World): number[] {
+  return world.datagrid.servers
+    .list()
+    .map(({ server }) => {
+      const start = Date.parse(server.updated_at);
+      return { start, ms: Date.parse(String(server.metadata?.last_synced_at)) - start };
+    })
+    .filter(({ ms }) => Number.isFinite(ms) && ms >= 0)
+    .sort((a, b) => a.start - b.start)
+    .map(({ ms }) => ms);
+}
+
 async function measureSetting(world: World, setting: Setting): Promise<SettingResult> {
   const shape = { targets: world.targets.length, teamspaces: SHAPE.teamspaces };
   const concurrency = setting.concurrency ?? CONCURRENCY;
@@ -121,6 +139,7 @@ async function measureSetting(world: World, setting: Setting): Promise<SettingRe
   applySetting(world, setting);
   const { report, processMs } = await invokeBundle(BUNDLE, EVENT, world.handlerEnv);
   await world.datagrid.idle();
+  const resyncMs = setting.resync === 'async' ? resyncDurations(world) : undefined;
   const datagrid = countDatagridCalls(world.datagrid.requestLog);
   const aws = world.proxy.counts().byOperation;
   const minimum = minimumCalls(setting, shape);
@@ -155,6 +174,7 @@ async function measureSetting(world: World, setting: Setting): Promise<SettingRe
       wallRatio: report.invokeMs / bound.boundMs,
     },
     calls: { actual, minimum, datagrid, atMinimum },
+    ...(resyncMs && { resyncMs }),
     promiseAll,
   };
 }

@@ -15,16 +15,24 @@
  */
 import type { Clock, McpServer } from '../types/index.ts';
 
-/** Re-syncs remembered: enough for a stable quantile, few enough to follow a Datagrid that slows down. */
-const REMEMBERED = 64;
+/** How the first poll is timed from the re-syncs seen so far. */
+export interface ResyncPolicy {
+  /** Re-syncs remembered: enough for a stable quantile, few enough to follow a Datagrid that slows down. */
+  remembered: number;
+  /** The first poll is timed for this quantile of the remembered re-syncs, plus `margin` (a fraction of it). */
+  quantile: number;
+  margin: number;
+  /** Whether one verification scouts a run's first re-sync for the others (else each waits the poll interval). */
+  scout: boolean;
+}
+
 /**
- * The first poll is timed for this quantile of the recent re-syncs plus MARGIN. Not their maximum: one slow outlier
- * would then delay the next REMEMBERED targets' polls, while a re-sync beyond the quantile costs only a second GET.
- * Replayed over the benchmark's recorded re-syncs, p90 + 10% of the last 64 needed fewer GETs than the maximum of
- * the last 32 + 5%, for the same total wait.
+ * p90, not the maximum: one slow outlier would delay the next `remembered` first polls, while a re-sync beyond the
+ * quantile costs only a second GET. `npm run bench:replay` replays the benchmark's recorded re-syncs through this
+ * code: p90 + 10% of the last 64 needed far fewer second GETs than the maximum of the last 32 + 5%, for
+ * about the same wait.
  */
-const QUANTILE = 0.9;
-const MARGIN = 0.1;
+export const DEFAULT_RESYNC_POLICY: ResyncPolicy = { remembered: 64, quantile: 0.9, margin: 0.1, scout: true };
 /** No poll sooner than this after the PATCH answer or the previous poll. */
 const MIN_POLL_MS = 10;
 /** The scout's first wait; each later one doubles, up to the configured interval. */
@@ -47,10 +55,15 @@ export interface PollPlan {
 type Role = 'learned' | 'scout' | 'waiter';
 
 export class ResyncTiming {
+  readonly #policy: ResyncPolicy;
   readonly #recent: number[] = [];
   #scouting = false;
   /** Wakes the verifications waiting for the scout: it learned something, or stopped scouting. */
   #news = new AbortController();
+
+  constructor(policy: Partial<ResyncPolicy> = {}) {
+    this.#policy = { ...DEFAULT_RESYNC_POLICY, ...policy };
+  }
 
   #tell(): void {
     this.#news.abort();
@@ -67,7 +80,7 @@ export class ResyncTiming {
     const end = typeof syncedAt === 'string' ? Date.parse(syncedAt) : Number.NaN;
     if (!Number.isFinite(start) || !Number.isFinite(end) || end < start) return;
     this.#recent.push(Math.min(end - start, elapsedMs));
-    if (this.#recent.length > REMEMBERED) this.#recent.shift();
+    if (this.#recent.length > this.#policy.remembered) this.#recent.shift();
     if (this.#recent.length === 1) this.#tell();
   }
 
@@ -75,14 +88,16 @@ export class ResyncTiming {
   #expected(): number | undefined {
     if (this.#recent.length === 0) return undefined;
     const sorted = this.#recent.toSorted((a, b) => a - b);
-    return Math.round(sorted[Math.ceil(QUANTILE * sorted.length) - 1]! * (1 + MARGIN));
+    const { quantile, margin } = this.#policy;
+    return Math.round(sorted[Math.max(0, Math.ceil(quantile * sorted.length) - 1)]! * (1 + margin));
   }
 
   /** Plans the polls of a verification whose PATCH answer (pending) came at `clock.now()`. */
   plan(clock: Clock, schedule: PollSchedule): PollPlan {
     const { pollIntervalMs, maxPollIntervalMs } = schedule;
     const patchedAt = clock.now();
-    let role: Role = this.#expected() !== undefined ? 'learned' : this.#scouting ? 'waiter' : 'scout';
+    let role: Role =
+      this.#expected() !== undefined ? 'learned' : this.#scouting || !this.#policy.scout ? 'waiter' : 'scout';
     if (role === 'scout') this.#scouting = true;
     /** The wait before the next poll, once the first is past. */
     let interval = role === 'scout' ? SCOUT_FIRST_MS : pollIntervalMs;
@@ -106,7 +121,7 @@ export class ResyncTiming {
           interval = Math.min(Math.round(pollIntervalMs * 1.5), maxPollIntervalMs);
           return 0;
         }
-        if (!this.#scouting) {
+        if (!this.#scouting && this.#policy.scout) {
           // The scout ended without learning anything (its re-sync failed): this one scouts from here on.
           role = 'scout';
           this.#scouting = true;
