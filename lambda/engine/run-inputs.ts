@@ -1,12 +1,12 @@
 /**
  * Everything a run reads before it acts, each in as few calls as the APIs allow: every secret (the Datagrid API key
- * included) in one batched read, every state record in one batched read, and one list call per teamspace.
+ * included) in one batched read, every state record in one batched read, and one list call per teamspace. Nothing is
+ * written until all of it is in.
  */
 import { RotatorError } from '../errors.ts';
 import type {
   DatagridApi,
   DatagridApiFactory,
-  McpServer,
   ResolvedTarget,
   RotatorConfig,
   SecretValue,
@@ -44,22 +44,22 @@ export async function readRunInputs(
   targets: readonly ResolvedTarget[],
 ): Promise<RunInputs> {
   const apiKeyId = config.datagrid.apiKeySecretId;
-  const [secrets, states] = await Promise.all([
-    deps.secrets.getCurrent([...targets.map((t) => t.secretId), apiKeyId]),
-    deps.state.getMany(targets.map(statePkFor)),
-  ]);
-  for (const value of secrets.values()) if (!(value instanceof Error)) deps.redactor.add(value.value);
-
-  const apiKey = readApiKey(secrets.get(apiKeyId), apiKeyId, config.datagrid.apiKeyJsonKey);
-  let api: DatagridApi | undefined;
-  let serverOf: (t: ResolvedTarget) => McpServer | Error;
-  if (apiKey instanceof Error) {
-    serverOf = () => apiKey;
-  } else {
+  const reading = deps.secrets.getCurrent([...targets.map((t) => t.secretId), apiKeyId]);
+  // The teamspaces are listed as soon as the API key is in, while the state records are still being read.
+  const listing = reading.then(async (secrets) => {
+    for (const value of secrets.values()) if (!(value instanceof Error)) deps.redactor.add(value.value);
+    const apiKey = readApiKey(secrets.get(apiKeyId), apiKeyId, config.datagrid.apiKeyJsonKey);
+    if (apiKey instanceof Error) return { api: undefined, serverOf: () => apiKey };
     deps.redactor.add(apiKey);
-    api = deps.datagrid(apiKey);
-    serverOf = await loadServers(api, targets, config.concurrency.global, { deadlineAt: deps.deadlineAt });
-  }
+    const api = deps.datagrid(apiKey);
+    const serverOf = await loadServers(api, targets, config.concurrency.global, { deadlineAt: deps.deadlineAt });
+    return { api, serverOf };
+  });
+  const [secrets, states, { api, serverOf }] = await Promise.all([
+    reading,
+    deps.state.getMany(targets.map(statePkFor)),
+    listing,
+  ]);
 
   return {
     api,

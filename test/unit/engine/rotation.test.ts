@@ -76,6 +76,21 @@ describe('rotation run', () => {
     expect(h.datagrid.calls.filter((c) => c.method === 'get')).toHaveLength(0);
   });
 
+  it('lists the teamspaces while the state is still being read, and writes nothing when that read fails', async () => {
+    const { h, cfg } = setup(2);
+    let listedBeforeState = false;
+    h.state.getMany = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      listedBeforeState = h.datagrid.calls.some((c) => c.method === 'list');
+      throw new Error('DynamoDB unavailable');
+    };
+    await expect(h.run(cfg)).rejects.toThrow('DynamoDB unavailable');
+    expect(listedBeforeState).toBe(true);
+    expect(h.datagrid.calls.filter((c) => c.method !== 'list')).toEqual([]);
+    expect(h.state.leaseCalls).toEqual([]);
+    expect(h.events.events).toEqual([]);
+  });
+
   it('is idempotent: a re-run with the same version and a healthy server is unchanged and sends nothing', async () => {
     const { h, cfg } = setup(2);
     await h.run(cfg);
