@@ -21,7 +21,8 @@ import type { Redactor } from './redactor.ts';
 import { ResyncTiming } from './resync-timing.ts';
 import { readRunInputs } from './run-inputs.ts';
 import { runRotation } from './run-rotation.ts';
-import { countResults, summaryEvents } from './summary.ts';
+import { ResultEvents } from './result-events.ts';
+import { countResults } from './summary.ts';
 import { selectTargets, targetsUsingSecret } from './targets.ts';
 
 export interface EngineDeps {
@@ -76,11 +77,19 @@ export async function executeRun(
     requestedBy: request.requestedBy,
   });
 
+  // Each result is reported as its target finishes (result-events.ts), before the progress listener hears of it.
+  const events = new ResultEvents(deps.events, deps.redactor, log, { runId, ...request });
+  const onProgress: ProgressListener = (result, finished, total) => {
+    events.add(result);
+    deps.onProgress?.(result, finished, total);
+  };
+
   let results: (RotationResult | AuditResult)[] = [];
   if (targets.length > 0) {
     const inputs = await readRunInputs({ ...deps, deadlineAt: timing.deadlineAt }, config, targets);
     const ctx: RunContext = {
       ...deps,
+      onProgress,
       runId,
       request,
       api: inputs.api ?? noApi,
@@ -91,7 +100,7 @@ export async function executeRun(
       request.action === 'audit'
         ? targets.map((t, i) => {
             const result = auditTarget(inputs.of(t), clock.now());
-            deps.onProgress?.(result, i + 1, targets.length);
+            onProgress(result, i + 1, targets.length);
             return result;
           })
         : await runRotation(ctx, config, targets, inputs);
@@ -112,7 +121,8 @@ export async function executeRun(
     counts: countResults(results),
     results,
   });
-  const emitted = await deps.events.emit(summaryEvents(summary));
+  const { results: _reported, ...runDetail } = summary;
+  const emitted = await events.finish(runDetail);
   if (emitted.failed > 0) log.error('some result events could not be delivered', { ...emitted });
   log.info('run finished', { counts: summary.counts, events: emitted });
   return { summary, emitted };

@@ -158,8 +158,13 @@ describe('handler', () => {
     expect(error).toBeInstanceOf(RotationFailedError);
     expect((error as Error).message).toMatch(/1 rotation target\(s\) failed: ts_1\/srv_1 VERIFY_UNHEALTHY/);
     expect(putEntries()).toHaveLength(3);
-    const failed = JSON.parse(putEntries()[0]!.Detail!) as RotationResult;
-    expect(failed).toMatchObject({ serverId: 'srv_1', outcome: 'failed', error: { code: 'VERIFY_UNHEALTHY' } });
+    // Results go out in the order their targets finished; the run summary is last.
+    const details = putEntries().map((e) => JSON.parse(e.Detail!) as RotationResult);
+    expect(details.find((d) => d.serverId === 'srv_1')).toMatchObject({
+      outcome: 'failed',
+      error: { code: 'VERIFY_UNHEALTHY' },
+    });
+    expect(putEntries().at(-1)!.DetailType).toBe('MCP Rotation Run Completed');
     const logs = stdout.join('');
     expect(logs).toContain('"run failed"');
     for (const secret of [API_KEY, ...Object.values(TOKENS)]) expect(logs + String(error)).not.toContain(secret);

@@ -91,6 +91,29 @@ describe('rotation run', () => {
     expect(h.events.events).toEqual([]);
   });
 
+  it('emits results while the run goes on, ten per call, and the summary last', async () => {
+    const { h, cfg } = setup(25);
+    const emittedAtProgress: number[] = [];
+    const emit = h.events.emit.bind(h.events);
+    const calls: number[] = [];
+    h.events.emit = (events) => {
+      calls.push(events.length);
+      return emit(events);
+    };
+    const listen = h.progress.push.bind(h.progress);
+    h.progress.push = (...entries) => {
+      emittedAtProgress.push(h.events.events.length);
+      return listen(...entries);
+    };
+    await h.run(cfg);
+    // By the time the 10th and 20th target finished, their batch had been handed to EventBridge.
+    expect(emittedAtProgress[9]).toBe(10);
+    expect(emittedAtProgress[19]).toBe(20);
+    expect(calls).toEqual([10, 10, 6]);
+    expect(h.events.events.at(-1)!.detailType).toBe('MCP Rotation Run Completed');
+    expect(new Set(h.events.events.slice(0, 25).map((e) => rotation(e.detail).serverId)).size).toBe(25);
+  });
+
   it('is idempotent: a re-run with the same version and a healthy server is unchanged and sends nothing', async () => {
     const { h, cfg } = setup(2);
     await h.run(cfg);
