@@ -75,6 +75,28 @@ describe('a scheduled rotation', () => {
     expect(await stack.stateOf(linear)).toMatchObject({ appliedVersionId: linear.initialVersionId });
   });
 
+  it('delivers every result of a 25-target run to the bus, sent in calls of ten as targets finish', async () => {
+    const stack = await newStack();
+    const servers = [];
+    for (let i = 0; i < 25; i += 1) {
+      servers.push(await stack.addServer({ name: `mcp-${i}`, teamspaceId: `ts_${i % 3}`, token: canary(`t-${i}`) }));
+    }
+    await stack.writeConfig({ targets: servers.map((s) => s.target), concurrency: { global: 4, perTeamspace: 2 } });
+
+    const result = await run(stack, SCHEDULE);
+
+    expect(result.ok).toBe(true);
+    expect(result.counts).toMatchObject({ rotated: 25, failed: 0 });
+    // run() has matched each delivered event to the summary's results; here, that all 26 arrived.
+    expect(result.events.filter((e) => e['detail-type'] === 'MCP Credential Rotation Result')).toHaveLength(25);
+    expect(result.completed).toMatchObject({ counts: { rotated: 25 } });
+    const logs = result.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { message: string; events?: { calls: number; sent: number } });
+    expect(logs.find((l) => l.message === 'run finished')?.events).toEqual({ sent: 26, failed: 0, calls: 3 });
+  });
+
   it('is idempotent: a second run finds every server on its current version and sends nothing', async () => {
     const stack = await newStack();
     const github = await stack.addServer({ name: 'github', teamspaceId: 'ts_eng', token: canary('github-v1') });
