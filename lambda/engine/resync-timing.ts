@@ -1,7 +1,8 @@
 /**
- * When to poll for a re-sync that finishes after the PATCH answer (Datagrid's async case). Every server of a run is
- * re-synced by the same Datagrid, so how long the re-syncs already confirmed took is the best guess for the next:
- * the first poll is timed for then, so a target usually needs one GET and waits no longer than its re-sync.
+ * When to poll for a re-sync that finishes after the PATCH answer (Datagrid's async case). How long the re-syncs
+ * already confirmed in the run took is the best guess for the next: the first poll is timed for then, so a target
+ * usually needs one GET and waits no longer than its re-sync. A re-sync is mostly Datagrid's handshake with the
+ * server's upstream, so the guess comes from servers at the same origin once there are some, else from the run's.
  *
  * The duration comes from Datagrid's own timestamps (the PATCH answer's `updated_at` to the synced server's
  * `metadata.last_synced_at`: two readings of Datagrid's clock, never compared with ours), capped by what our clock
@@ -24,6 +25,12 @@ export interface ResyncPolicy {
   margin: number;
   /** Whether one verification scouts a run's first re-sync for the others (else each waits the poll interval). */
   scout: boolean;
+  /**
+   * Whether a server's first poll is timed by the re-syncs of servers at the same origin (scheme, host and port of
+   * `base_url`) once there are some, rather than by all of the run's: a re-sync is mostly the upstream MCP server's
+   * handshake, and a fleet mixes fast and slow upstreams.
+   */
+  byOrigin: boolean;
 }
 
 /**
@@ -32,7 +39,13 @@ export interface ResyncPolicy {
  * code: p90 + 10% of the last 64 needed far fewer second GETs than the maximum of the last 32 + 5%, for
  * about the same wait.
  */
-export const DEFAULT_RESYNC_POLICY: ResyncPolicy = { remembered: 64, quantile: 0.9, margin: 0.1, scout: true };
+export const DEFAULT_RESYNC_POLICY: ResyncPolicy = {
+  remembered: 64,
+  quantile: 0.9,
+  margin: 0.1,
+  scout: true,
+  byOrigin: true,
+};
 /** No poll sooner than this after the PATCH answer or the previous poll. */
 const MIN_POLL_MS = 10;
 /** The scout's first wait; each later one doubles, up to the configured interval. */
@@ -54,9 +67,19 @@ export interface PollPlan {
 
 type Role = 'learned' | 'scout' | 'waiter';
 
+/** Where a server's re-sync connects to; only a map key, never logged (a base URL may carry a token). */
+function originOf(server: McpServer): string | undefined {
+  try {
+    return new URL(server.base_url).origin;
+  } catch {
+    return undefined;
+  }
+}
+
 export class ResyncTiming {
   readonly #policy: ResyncPolicy;
   readonly #recent: number[] = [];
+  readonly #byOrigin = new Map<string, number[]>();
   #scouting = false;
   /** Wakes the verifications waiting for the scout: it learned something, or stopped scouting. */
   #news = new AbortController();
@@ -79,25 +102,37 @@ export class ResyncTiming {
     const syncedAt = synced.metadata?.last_synced_at;
     const end = typeof syncedAt === 'string' ? Date.parse(syncedAt) : Number.NaN;
     if (!Number.isFinite(start) || !Number.isFinite(end) || end < start) return;
-    this.#recent.push(Math.min(end - start, elapsedMs));
-    if (this.#recent.length > this.#policy.remembered) this.#recent.shift();
+    const ms = Math.min(end - start, elapsedMs);
+    const remember = (window: number[]) => {
+      window.push(ms);
+      if (window.length > this.#policy.remembered) window.shift();
+    };
+    remember(this.#recent);
+    const origin = originOf(patched);
+    if (this.#policy.byOrigin && origin !== undefined) {
+      let window = this.#byOrigin.get(origin);
+      if (!window) this.#byOrigin.set(origin, (window = []));
+      remember(window);
+    }
     if (this.#recent.length === 1) this.#tell();
   }
 
-  /** The learned re-sync time, when there is one. */
-  #expected(): number | undefined {
-    if (this.#recent.length === 0) return undefined;
-    const sorted = this.#recent.toSorted((a, b) => a - b);
+  /** The learned re-sync time for a server at `origin` (its origin's when known, else the run's), if any. */
+  #expected(origin: string | undefined): number | undefined {
+    const window = (origin !== undefined && this.#byOrigin.get(origin)) || this.#recent;
+    if (window.length === 0) return undefined;
+    const sorted = window.toSorted((a, b) => a - b);
     const { quantile, margin } = this.#policy;
     return Math.round(sorted[Math.max(0, Math.ceil(quantile * sorted.length) - 1)]! * (1 + margin));
   }
 
-  /** Plans the polls of a verification whose PATCH answer (pending) came at `clock.now()`. */
-  plan(clock: Clock, schedule: PollSchedule): PollPlan {
+  /** Plans the polls of `patched`'s verification, its PATCH answer (pending) having come at `clock.now()`. */
+  plan(clock: Clock, schedule: PollSchedule, patched?: McpServer): PollPlan {
     const { pollIntervalMs, maxPollIntervalMs } = schedule;
     const patchedAt = clock.now();
+    const origin = patched && originOf(patched);
     let role: Role =
-      this.#expected() !== undefined ? 'learned' : this.#scouting || !this.#policy.scout ? 'waiter' : 'scout';
+      this.#expected(origin) !== undefined ? 'learned' : this.#scouting || !this.#policy.scout ? 'waiter' : 'scout';
     if (role === 'scout') this.#scouting = true;
     /** The wait before the next poll, once the first is past. */
     let interval = role === 'scout' ? SCOUT_FIRST_MS : pollIntervalMs;
@@ -114,7 +149,7 @@ export class ResyncTiming {
     /** Sits out the scout until it learned the re-sync time, it gave up scouting, or the configured interval. */
     const waitForScout = async (until: number): Promise<number> => {
       for (;;) {
-        const expected = this.#expected();
+        const expected = this.#expected(origin);
         if (expected !== undefined) return firstLearned(expected);
         const waited = clock.now() - patchedAt;
         if (waited >= pollIntervalMs) {
@@ -147,7 +182,7 @@ export class ResyncTiming {
         let delay: number;
         if (!first) delay = nextInterval();
         else if (role === 'waiter') delay = await waitForScout(until);
-        else if (role === 'learned') delay = firstLearned(this.#expected()!);
+        else if (role === 'learned') delay = firstLearned(this.#expected(origin)!);
         else delay = nextInterval();
         first = false;
         const left = until - clock.now();

@@ -111,7 +111,7 @@ export async function verifyResync(
         };
       }
       // Planned at the first pending answer: only verifications that poll take part in the run's timing.
-      polls ??= timing.plan(clock, options);
+      polls ??= timing.plan(clock, options, updated);
       await polls.wait(remaining);
       try {
         polled = true;

@@ -19,4 +19,13 @@ describe('bench replay of recorded re-syncs', () => {
     expect(r.late).toBe(2);
     expect(r.gets).toBeGreaterThan(83);
   });
+
+  it('times slow and fast upstreams apart when they are at different origins', async () => {
+    const resyncs = Array.from({ length: 200 }, (_, k) => (k % 10 === 9 ? 1150 : 150));
+    const origins = resyncs.map((ms) => (ms > 1000 ? 'https://slow.example' : 'https://fast.example'));
+    const perOrigin = await replay(resyncs, DEFAULT_RESYNC_POLICY, 150, 8, origins);
+    const wholeRun = await replay(resyncs, { ...DEFAULT_RESYNC_POLICY, byOrigin: false }, 150, 8, origins);
+    expect(perOrigin.wallMs).toBeLessThan(wholeRun.wallMs * 0.7);
+    expect(perOrigin.gets).toBeLessThan(wholeRun.gets);
+  });
 });

@@ -19,9 +19,9 @@ const server = (overrides: Partial<McpServer> = {}, syncedAt?: number): McpServe
   });
 
 /** The waits of a lone verification's first `n` polls, nothing else running. */
-const take = async (timing: ResyncTiming, n: number) => {
+const take = async (timing: ResyncTiming, n: number, patched?: McpServer) => {
   const clock = new FakeClock();
-  const plan = timing.plan(clock, schedule);
+  const plan = timing.plan(clock, schedule, patched);
   for (let i = 0; i < n; i += 1) await plan.wait(Number.POSITIVE_INFINITY);
   plan.end();
   return clock.sleeps;
@@ -47,6 +47,22 @@ describe('ResyncTiming', () => {
     expect(await take(timing, 1)).toEqual([110]);
     for (let i = 0; i < 64; i += 1) observe(200);
     expect(await take(timing, 1)).toEqual([220]);
+  });
+
+  it("times a server's first poll by the re-syncs at its origin once there are some, else by the run's", async () => {
+    const at = (origin: string) => server({ status: 'syncing', base_url: `${origin}/mcp?token=not-a-key` });
+    const timing = new ResyncTiming();
+    for (let i = 0; i < 9; i += 1) timing.observe(at('https://fast.example'), server({}, T0 + 100), 10_000);
+    timing.observe(at('https://slow.example:8443'), server({}, T0 + 2000), 10_000);
+    expect(await take(timing, 1, at('https://fast.example'))).toEqual([110]);
+    expect(await take(timing, 1, at('https://slow.example:8443'))).toEqual([2200]);
+    // Another port is another origin: nothing seen there yet, so the run's p90 (100 ms of the 10).
+    expect(await take(timing, 1, at('https://slow.example'))).toEqual([110]);
+    expect(await take(timing, 1, server({ status: 'syncing', base_url: 'not a url' }))).toEqual([110]);
+    const wholeRun = new ResyncTiming({ byOrigin: false });
+    wholeRun.observe(at('https://slow.example:8443'), server({}, T0 + 2000), 10_000);
+    wholeRun.observe(at('https://fast.example'), server({}, T0 + 100), 10_000);
+    expect(await take(wholeRun, 1, at('https://fast.example'))).toEqual([2200]);
   });
 
   it("caps a duration by what our clock saw, whatever Datagrid's updated_at means", async () => {
