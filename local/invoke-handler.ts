@@ -26,6 +26,8 @@ export interface InvokeOptions {
   remainingMs?: number;
   /** The process is killed after this long. @default 60000 */
   timeoutMs?: number;
+  /** Kills the process (SIGKILL, as a Lambda timeout or crash would) when it aborts. */
+  kill?: AbortSignal;
 }
 
 export interface HandlerError {
@@ -66,16 +68,24 @@ export function invokeHandler<Summary = unknown>(options: InvokeOptions): Promis
 
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const killNow = () => child.kill('SIGKILL');
+    options.kill?.addEventListener('abort', killNow, { once: true });
     child.once('error', (error) => {
       clearTimeout(timer);
       reject(error);
     });
     child.once('close', (exitCode, signal) => {
       clearTimeout(timer);
+      options.kill?.removeEventListener('abort', killNow);
       const durationMs = Math.round(performance.now() - started);
       const reported = parseMarker(stdout);
       if (reported === undefined) {
-        const why = signal === 'SIGKILL' ? `killed after ${timeoutMs} ms` : `exited with ${exitCode ?? signal}`;
+        const why =
+          signal !== 'SIGKILL'
+            ? `exited with ${exitCode ?? signal}`
+            : options.kill?.aborted
+              ? 'killed on request'
+              : `killed after ${timeoutMs} ms`;
         resolve({
           exitCode,
           ok: false,

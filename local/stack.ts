@@ -103,6 +103,8 @@ export interface StackInvokeOptions {
   /** Added to (or, with undefined, removed from) the handler's environment. */
   env?: Record<string, string | undefined>;
   bundle?: string;
+  /** Kills the process (SIGKILL, as a Lambda timeout or crash would) when it aborts. */
+  kill?: AbortSignal;
 }
 
 export interface AwsClients {
@@ -316,6 +318,7 @@ export class LocalStack {
       env,
       ...(options.bundle !== undefined && { bundle: options.bundle }),
       ...(options.remainingMs !== undefined && { remainingMs: options.remainingMs }),
+      ...(options.kill !== undefined && { kill: options.kill }),
     });
   }
 

@@ -2,9 +2,11 @@
  * Rotations that work (contract sections 4 and 5), driven through the built bundle in a process per run, against
  * moto, the Datagrid emulator and real MCP servers.
  */
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { statePk } from '../../lambda/adapters/state-dynamodb.ts';
 import { DEFAULT_BUNDLE } from '../../local/invoke-handler.ts';
 import { canary, newStack, requests, rotationOf, run, runTogether, useLocalAws } from './support/harness.ts';
 
@@ -310,5 +312,50 @@ describe('overlapping runs', () => {
     expect(requests(stack, 'PATCH')).toHaveLength(1);
     expect(await stack.stateOf(github)).toMatchObject({ appliedVersionId: github.initialVersionId });
     expect((await stack.stateOf(github))?.leaseOwner).toBeUndefined();
+  });
+
+  it('after a run killed mid-verification: its lease blocks the next run (LOCKED) until it expires, then one takes over', async () => {
+    const stack = await newStack();
+    const token = canary('github-v2');
+    const github = await stack.addServer({ name: 'github', token, initialToken: canary('github-v1') });
+    stack.datagrid.configure({ mode: 'async', asyncDelayMs: 10_000 });
+    await stack.writeConfig({ defaults: { verifyTimeoutSeconds: 30 }, targets: [github.target] });
+
+    // Killed (as a Lambda timeout or crash would) while it waits for the re-sync, once its PATCH is in.
+    const kill = new AbortController();
+    const killing = stack.invoke(SCHEDULE, { kill: kill.signal });
+    await vi.waitFor(() => expect(requests(stack, 'PATCH')).toHaveLength(1), { timeout: 20_000, interval: 20 });
+    kill.abort();
+    const killed = await killing;
+    expect(killed.exitCode).toBeNull();
+    expect(killed.error?.message).toMatch(/killed on request/);
+    expect(requests(stack, 'PATCH')).toHaveLength(1);
+    const pk = statePk(github.teamspaceId, github.serverId);
+    const left = (await stack.stateItems()).find((item) => item.pk === pk);
+    expect(left).toMatchObject({ leaseOwner: expect.any(String), leaseExpiresAt: expect.any(Number) });
+    expect(left?.appliedVersionId).toBeUndefined();
+    await stack.receiveEvents(); // none to see: the run died before reporting
+
+    const blocked = await run(stack, SCHEDULE);
+    expect(rotationOf(blocked, github)).toMatchObject({ outcome: 'skipped', error: { code: 'LOCKED' } });
+    expect(requests(stack, 'PATCH')).toHaveLength(1);
+
+    // The lease outlives the dead run's Lambda deadline by a minute; move it past that instead of waiting.
+    await stack.aws.dynamo.send(
+      new UpdateItemCommand({
+        TableName: stack.tableName,
+        Key: { pk: { S: pk } },
+        UpdateExpression: 'SET leaseExpiresAt = :past',
+        ExpressionAttributeValues: { ':past': { N: String(Date.now() - 1_000) } },
+      }),
+    );
+    stack.datagrid.configure({ mode: 'sync' });
+    const recovered = await run(stack, SCHEDULE);
+
+    expect(rotationOf(recovered, github)).toMatchObject({ outcome: 'rotated', status: 'active' });
+    expect(stack.authorizationOf(github)).toBe(`Bearer ${token}`);
+    const state = await stack.stateOf(github);
+    expect(state).toMatchObject({ appliedVersionId: github.initialVersionId });
+    expect(state?.leaseOwner).toBeUndefined();
   });
 });
