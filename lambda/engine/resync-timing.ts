@@ -48,7 +48,7 @@ export const DEFAULT_RESYNC_POLICY: ResyncPolicy = {
 };
 /** No poll sooner than this after the PATCH answer or the previous poll. */
 const MIN_POLL_MS = 10;
-/** The scout's first wait; each later one doubles, up to the configured interval. */
+/** The scout's first wait; each later one doubles, up to the maximum interval. */
 const SCOUT_FIRST_MS = 25;
 
 export interface PollSchedule {
