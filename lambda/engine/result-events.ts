@@ -4,7 +4,8 @@
  * results as they happen, a run that dies before its end has already reported what finished, and the last call
  * is all that is left to wait for at the end.
  */
-import { DETAIL_TYPE, PUT_EVENTS_MAX_ENTRIES } from '../constants.ts';
+import pLimit from 'p-limit';
+import { AWS_BATCH_CONCURRENCY, DETAIL_TYPE, PUT_EVENTS_MAX_ENTRIES } from '../constants.ts';
 import { describeCause } from '../errors.ts';
 import type { EmitReport, EventSink, Log, OutgoingEvent } from '../types/index.ts';
 import type { AuditResult, RotationResult, RunSummary } from '../types/results.ts';
@@ -20,6 +21,8 @@ export class ResultEvents {
   readonly #context: Pick<RunSummary, 'runId' | 'trigger' | 'incidentId' | 'reason'>;
   #pending: OutgoingEvent[] = [];
   readonly #sending: Promise<EmitReport>[] = [];
+  /** An audit finishes its targets all at once: its calls still go a few at a time, not as one burst. */
+  readonly #calls = pLimit(AWS_BATCH_CONCURRENCY);
 
   constructor(
     sink: EventSink,
@@ -70,7 +73,7 @@ export class ResultEvents {
     // The sink reports per-entry failures; should it throw all the same, the events count as failed and the run
     // goes on: a lost event must not cost the rotations still running.
     this.#sending.push(
-      this.#sink.emit(events).catch((error: unknown) => {
+      this.#calls(() => this.#sink.emit(events)).catch((error: unknown) => {
         this.#log.error('PutEvents failed unexpectedly', { events: events.length, cause: describeCause(error) });
         return { sent: 0, failed: events.length, calls: 0 };
       }),

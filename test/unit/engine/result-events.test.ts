@@ -50,6 +50,7 @@ describe('ResultEvents', () => {
     const sink = new HeldSink();
     const events = new ResultEvents(sink, new Redactor(), new CapturingLog(), { ...run });
     for (let i = 1; i <= 25; i += 1) events.add(result(i));
+    await settle();
     expect(sink.calls.map((c) => c.events.length)).toEqual([10, 10]);
 
     const finishing = events.finish(run);
@@ -75,6 +76,22 @@ describe('ResultEvents', () => {
     expect(await finishing).toStrictEqual({ sent: 26, failed: 0, calls: 3 });
   });
 
+  it('has at most 8 calls out at once when results come faster than EventBridge answers', async () => {
+    const sink = new HeldSink();
+    const events = new ResultEvents(sink, new Redactor(), new CapturingLog(), run);
+    for (let i = 1; i <= 200; i += 1) events.add(result(i));
+    const finishing = events.finish(run);
+    let peak = 0;
+    for (let round = 0; sink.handed.length < 201 || sink.calls.length > 0; round += 1) {
+      await settle();
+      peak = Math.max(peak, sink.calls.length);
+      sink.answerAll();
+      if (round > 100) throw new Error('events never all sent');
+    }
+    expect(peak).toBe(8);
+    expect(await finishing).toStrictEqual({ sent: 201, failed: 0, calls: 21 });
+  });
+
   it('sends the summary alone when there were no results', async () => {
     const sink = new HeldSink();
     const finishing = new ResultEvents(sink, new Redactor(), new CapturingLog(), run).finish(run);
@@ -89,6 +106,7 @@ describe('ResultEvents', () => {
     const log = new CapturingLog();
     const events = new ResultEvents(sink, new Redactor(), log, run);
     for (let i = 1; i <= 10; i += 1) events.add(result(i));
+    await settle();
     sink.calls[0]!.fail(new Error('socket hang up'));
     events.add(result(11));
     const finishing = events.finish(run);
