@@ -1,8 +1,8 @@
 /**
  * `npm run bench:replay`: how the first poll's timing trades GETs against waiting. Replays the re-syncs the last
- * `npm run bench` recorded in its async setting (bench/results.json, `resyncMs`) through the rotator's own
- * verifyResync and ResyncTiming, in virtual time, once per policy: the one in use and the alternatives it was chosen
- * over. Only the verification is replayed (no AWS, no startup), so walls compare policies, not settings.
+ * `npm run bench` recorded in its async setting (bench/results.json, `resyncMs` and `resyncOrigin`) through the
+ * rotator's own verifyResync and ResyncTiming, in virtual time, once per policy: the one in use and the alternatives
+ * it was chosen over. Only the verification is replayed (no AWS, no startup), so walls compare policies, not settings.
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -126,6 +126,8 @@ async function main(): Promise<void> {
     throw new Error(`${RESULTS_FILE} holds no recorded re-syncs: run \`npm run bench\` first`);
   }
   const resyncMs = run.resyncMs;
+  // Each re-sync at the origin of the MCP server it connected to, as in the run (older results: one origin).
+  const recordedOrigins = (run.resyncOrigin ?? []).map((i) => `http://mcp-${i}.bench`);
   const { patchLatencyMs } = run.setting;
   const concurrency = run.bound.concurrency;
   const sorted = resyncMs.toSorted((a, b) => a - b);
@@ -157,7 +159,7 @@ async function main(): Promise<void> {
     console.log(`ideal (each first poll as its re-sync ends): ${(ideal / 1000).toFixed(2)} s\n`);
   };
 
-  await rows(resyncMs, [], POLICIES);
+  await rows(resyncMs, recordedOrigins, POLICIES);
 
   console.log(
     `The same re-syncs, but every ${SLOW_EVERY}th server's upstream (its own origin) ${SLOW_EXTRA_MS} ms slower:`,

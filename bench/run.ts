@@ -78,6 +78,8 @@ export interface SettingResult {
    * `last_synced_at` it reached), in PATCH order, ms. `npm run bench:replay` replays them.
    */
   resyncMs?: number[];
+  /** For each of `resyncMs`, which of the MCP servers (its origin) the re-sync connected to: an index. */
+  resyncOrigin?: number[];
   promiseAll: BaselineResult;
 }
 
@@ -117,17 +119,27 @@ async function settle(world: World): Promise<void> {
   world.proxy.reset();
 }
 
-/** Every server's last re-sync, by Datagrid's clock, in the order of the writes that started them. */
-function resyncDurations(world: World): number[] {
-  return world.datagrid.servers
+/**
+ * Every server's last re-sync, by Datagrid's clock, in the order of the writes that started them, and the origin of
+ * its MCP server (an index: the ports mean nothing between runs).
+ */
+function resyncDurations(world: World): { resyncMs: number[]; resyncOrigin: number[] } {
+  const origins: string[] = [];
+  const synced = world.datagrid.servers
     .list()
     .map(({ server }) => {
       const start = Date.parse(server.updated_at);
-      return { start, ms: Date.parse(String(server.metadata?.last_synced_at)) - start };
+      const origin = new URL(server.base_url).origin;
+      if (!origins.includes(origin)) origins.push(origin);
+      return {
+        start,
+        ms: Date.parse(String(server.metadata?.last_synced_at)) - start,
+        origin: origins.indexOf(origin),
+      };
     })
     .filter(({ ms }) => Number.isFinite(ms) && ms >= 0)
-    .sort((a, b) => a.start - b.start)
-    .map(({ ms }) => ms);
+    .sort((a, b) => a.start - b.start);
+  return { resyncMs: synced.map((s) => s.ms), resyncOrigin: synced.map((s) => s.origin) };
 }
 
 async function measureSetting(world: World, setting: Setting): Promise<SettingResult> {
@@ -139,7 +151,7 @@ async function measureSetting(world: World, setting: Setting): Promise<SettingRe
   applySetting(world, setting);
   const { report, processMs } = await invokeBundle(BUNDLE, EVENT, world.handlerEnv);
   await world.datagrid.idle();
-  const resyncMs = setting.resync === 'async' ? resyncDurations(world) : undefined;
+  const resyncs = setting.resync === 'async' ? resyncDurations(world) : undefined;
   const datagrid = countDatagridCalls(world.datagrid.requestLog);
   const aws = world.proxy.counts().byOperation;
   const minimum = minimumCalls(setting, shape);
@@ -174,7 +186,7 @@ async function measureSetting(world: World, setting: Setting): Promise<SettingRe
       wallRatio: report.invokeMs / bound.boundMs,
     },
     calls: { actual, minimum, datagrid, atMinimum },
-    ...(resyncMs && { resyncMs }),
+    ...resyncs,
     promiseAll,
   };
 }
