@@ -38,9 +38,12 @@ describe('links in README.md and docs/', () => {
     }
   });
 
-  it.each(docFiles.map((file) => [show(file), file]))('%s: every relative link resolves inside the repository', (_name, file) => {
-    expect(linkProblems(file, ROOT)).toEqual([]);
-  });
+  it.each(docFiles.map((file) => [show(file), file]))(
+    '%s: every relative link resolves inside the repository',
+    (_name, file) => {
+      expect(linkProblems(file, ROOT)).toEqual([]);
+    },
+  );
 
   it('the check reports a missing file, a missing heading and a link out of the repository', () => {
     const root = mkdtempSync(join(tmpdir(), 'docs-links-'));
@@ -81,9 +84,12 @@ describe('docs/configuration.md against rotation.schema.json', () => {
     );
   });
 
-  it.each(keys.map((key) => [key.path, key] as const))('%s is documented in a table row, with its default', (_path, key) => {
-    const row = tableRowFor(page, key.name);
-    expect(row, `no table row of docs/configuration.md starts with \`${key.name}\``).toBeDefined();
-    if (key.default !== undefined) expect(row).toContain(`\`${JSON.stringify(key.default)}\``);
-  });
+  it.each(keys.map((key) => [key.path, key] as const))(
+    '%s is documented in a table row, with its default',
+    (_path, key) => {
+      const row = tableRowFor(page, key.name);
+      expect(row, `no table row of docs/configuration.md starts with \`${key.name}\``).toBeDefined();
+      if (key.default !== undefined) expect(row).toContain(`\`${JSON.stringify(key.default)}\``);
+    },
+  );
 });
