@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { ERROR_CODES } from '../../lambda/errors.ts';
 import { collectSchemaKeys, linkProblems, tableRowFor } from './markdown.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -90,6 +91,26 @@ describe('docs/configuration.md against rotation.schema.json', () => {
       const row = tableRowFor(page, key.name);
       expect(row, `no table row of docs/configuration.md starts with \`${key.name}\``).toBeDefined();
       if (key.default !== undefined) expect(row).toContain(`\`${JSON.stringify(key.default)}\``);
+    },
+  );
+});
+
+describe('docs/events-and-results.md against the code', () => {
+  const page = read(join(DOCS_DIR, 'events-and-results.md'));
+
+  it.each([...ERROR_CODES])('error code %s has a row saying what it means', (code) => {
+    expect(tableRowFor(page, code), `no table row of docs/events-and-results.md starts with \`${code}\``).toBeDefined();
+  });
+});
+
+describe('commands in README.md and docs/', () => {
+  const scripts = Object.keys((JSON.parse(read(join(ROOT, 'package.json'))) as { scripts: object }).scripts);
+
+  it.each(docFiles.map((file) => [show(file), file]))(
+    '%s: every `npm run` names a script of package.json',
+    (_name, file) => {
+      const named = [...read(file).matchAll(/npm run ([a-z][\w:-]*)/g)].map((match) => match[1]);
+      expect(named.filter((script) => script !== undefined && !scripts.includes(script))).toEqual([]);
     },
   );
 });
