@@ -1,7 +1,8 @@
 /**
- * The user documentation stands alone and stays true to the configuration schema: every relative link in README.md
- * and docs/*.md resolves to a file inside this repository (and to a heading, when it names one), and every key of
- * rotation.schema.json is documented in docs/configuration.md with the schema's default.
+ * The user documentation stands alone and stays true to the code: every relative link in README.md and docs/*.md
+ * resolves to a file inside this repository (and to a heading, when it names one); every key of rotation.schema.json
+ * is documented in docs/configuration.md with the schema's default; every error code the rotator can report has a row
+ * in docs/events-and-results.md; every `npm run` the docs show is a script of package.json.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
