@@ -3,9 +3,9 @@
  * the worst a target can take is a PATCH and a verification, then a rollback PATCH and a second verification. Lambda
  * caps the timeout at 15 minutes; the engine skips the targets it cannot finish in time (`DEADLINE`).
  */
+import { LAMBDA_MAX_TIMEOUT_SECONDS } from '../lambda/constants.ts';
 import type { RotatorConfig } from '../lambda/types/config.ts';
 
-export const MAX_LAMBDA_TIMEOUT_SECONDS = 900;
 /** Cold start, configuration, the secret batch read, the state read and the event emission. */
 export const RUN_OVERHEAD_SECONDS = 60;
 
@@ -23,7 +23,7 @@ export function sizeForTargets(config: RotatorConfig): FunctionSize {
     ...config.targets.map((target) => 2 * (target.verifyTimeoutSeconds + requestSeconds)),
   );
   const timeoutSeconds = Math.min(
-    MAX_LAMBDA_TIMEOUT_SECONDS,
+    LAMBDA_MAX_TIMEOUT_SECONDS,
     Math.ceil(RUN_OVERHEAD_SECONDS + waves * worstTargetSeconds),
   );
   // Memory also buys CPU: many targets mean many concurrent TLS sessions and larger result batches.

@@ -11,7 +11,13 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Dispatcher } from 'undici';
 import { loadConfigFile } from './config.ts';
-import { DEFAULT_CONFIG_FILE, DEFAULT_METRICS_NAMESPACE, ROTATOR_METRIC, ROTATOR_NAME } from './constants.ts';
+import {
+  DEFAULT_CONFIG_FILE,
+  DEFAULT_METRICS_NAMESPACE,
+  LAMBDA_MAX_TIMEOUT_MS,
+  ROTATOR_METRIC,
+  ROTATOR_NAME,
+} from './constants.ts';
 import { Redactor } from './engine/redactor.ts';
 import { executeRun } from './engine/run.ts';
 import { RotationFailedError, describeCause } from './errors.ts';
@@ -20,9 +26,6 @@ import { scrubbingLog, systemClock } from './runtime.ts';
 import type { Clock, DatagridApiFactory, RotatorConfig } from './types/index.ts';
 import type { RotationResult, RunSummary } from './types/results.ts';
 import { createDatagridFactory, createEngineAdapters, deploymentSettingsFromEnv } from './wiring.ts';
-
-/** When invoked without a Lambda context (local runs), assume Lambda's maximum timeout. */
-const DEFAULT_REMAINING_MS = 15 * 60_000;
 
 const logger = new Logger({ serviceName: ROTATOR_NAME });
 const metrics = new Metrics({
@@ -126,7 +129,7 @@ export function createHandler(options: HandlerOptions = {}) {
       const request = parseInvocation(event);
       const tableName = requiredEnv('STATE_TABLE_NAME');
       const config = await loadConfig(configFile());
-      const remaining = context?.getRemainingTimeInMillis?.() ?? DEFAULT_REMAINING_MS;
+      const remaining = context?.getRemainingTimeInMillis?.() ?? LAMBDA_MAX_TIMEOUT_MS;
 
       const { busName, eventSource } = deploymentSettingsFromEnv(process.env);
       const { summary, emitted } = await executeRun(config, request, runId, {

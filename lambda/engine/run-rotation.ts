@@ -7,8 +7,8 @@ import pLimit from 'p-limit';
 import type { ResolvedTarget, RotatorConfig } from '../types/index.ts';
 import type { RotationResult } from '../types/results.ts';
 import type { DatagridTurn, RunContext } from './context.ts';
-import { RotatorError, describeCause } from '../errors.ts';
-import { ApiKeyUnavailableError, type RunInputs } from './run-inputs.ts';
+import { ApiKeyUnavailableError, RotatorError, describeCause } from '../errors.ts';
+import type { RunInputs } from './run-inputs.ts';
 import { rotateTarget, type TargetInputs } from './rotate-target.ts';
 import { statePkFor } from './state-key.ts';
 
