@@ -101,7 +101,12 @@ const targetSettingsShape = {
     integer(0, 100_000, 'metadata.tool_count must reach this.', DEFAULT_TARGET_SETTINGS.minToolCount),
   ),
   verifyTimeoutSeconds: z.optional(
-    integer(0, LAMBDA_MAX_TIMEOUT_SECONDS, 'How long to poll while the status is pending.', DEFAULT_TARGET_SETTINGS.verifyTimeoutSeconds),
+    integer(
+      0,
+      LAMBDA_MAX_TIMEOUT_SECONDS,
+      'How long to poll while the status is pending.',
+      DEFAULT_TARGET_SETTINGS.verifyTimeoutSeconds,
+    ),
   ),
   rollbackOnFailure: z.optional(
     z.boolean().check(

@@ -21,7 +21,7 @@ import {
 import { Redactor } from './engine/redactor.ts';
 import { executeRun } from './engine/run.ts';
 import { RotationFailedError, describeCause } from './errors.ts';
-import { parseInvocation } from './invocation.ts';
+import { invocationKeyOf, parseInvocation } from './invocation.ts';
 import { scrubbingLog, systemClock } from './runtime.ts';
 import type { Clock, DatagridApiFactory, RotatorConfig } from './types/index.ts';
 import type { RotationResult, RunSummary } from './types/results.ts';
@@ -42,7 +42,7 @@ export interface HandlerOptions {
   clock?: Clock;
 }
 
-type LambdaContext = { getRemainingTimeInMillis?: () => number } | undefined;
+type LambdaContext = { getRemainingTimeInMillis?: () => number; awsRequestId?: string } | undefined;
 
 function configFile(): string {
   return process.env.ROTATION_CONFIG_FILE ?? fileURLToPath(new URL(DEFAULT_CONFIG_FILE, import.meta.url));
@@ -120,8 +120,11 @@ export function createHandler(options: HandlerOptions = {}) {
   };
 
   return async function handler(event: unknown, context?: LambdaContext): Promise<RunSummary> {
+    // Unique per attempt: each attempt reports its own results. Leases belong to the invocation, so a retry (same
+    // event id or request id) takes over the leases of the attempt it replaces.
     const runId = randomUUID();
-    logger.appendKeys({ runId });
+    const leaseOwner = invocationKeyOf(event, context?.awsRequestId) ?? runId;
+    logger.appendKeys({ runId, leaseOwner });
     const redactor = new Redactor();
     const log = scrubbingLog(logger, redactor);
     try {
@@ -145,6 +148,7 @@ export function createHandler(options: HandlerOptions = {}) {
         log,
         redactor,
         timing: { deadlineAt: clock.now() + remaining },
+        leaseOwner,
       });
       publishMetrics(summary);
 
@@ -160,7 +164,7 @@ export function createHandler(options: HandlerOptions = {}) {
       });
       throw error;
     } finally {
-      logger.removeKeys(['runId']);
+      logger.removeKeys(['runId', 'leaseOwner']);
     }
   };
 }

@@ -8,6 +8,7 @@
  * `invokeHandler()` spawns that script and parses the line.
  */
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LAMBDA_MAX_TIMEOUT_MS } from '../lambda/constants.ts';
 
@@ -27,6 +28,8 @@ export interface InvokeOptions {
   timeoutMs?: number;
   /** Kills the process (SIGKILL, as a Lambda timeout or crash would) when it aborts. */
   kill?: AbortSignal;
+  /** `context.awsRequestId`: pass the one of an earlier invocation to stage Lambda's retry of it. @default a new UUID */
+  awsRequestId?: string;
 }
 
 export interface HandlerError {
@@ -55,6 +58,7 @@ export function invokeHandler<Summary = unknown>(options: InvokeOptions): Promis
     env: {
       ...(process.env.PATH !== undefined && { PATH: process.env.PATH }),
       ROTATOR_REMAINING_MS: String(options.remainingMs ?? LAMBDA_MAX_TIMEOUT_MS),
+      ROTATOR_AWS_REQUEST_ID: options.awsRequestId ?? randomUUID(),
       ...options.env,
     },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -121,7 +125,10 @@ async function readStdin(): Promise<string> {
 async function runOnce(bundle: string): Promise<never> {
   const event: unknown = JSON.parse(await readStdin());
   const deadline = Date.now() + Number(process.env.ROTATOR_REMAINING_MS ?? LAMBDA_MAX_TIMEOUT_MS);
-  const context = { getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) };
+  const context = {
+    awsRequestId: process.env.ROTATOR_AWS_REQUEST_ID ?? randomUUID(),
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  };
   let line: string;
   let code: number;
   try {
