@@ -53,6 +53,8 @@ export class Harness {
   /** Remaining Lambda time at the start of each run. */
   remainingMs = LAMBDA_MAX_TIMEOUT_MS;
   runs = 0;
+  /** What a Lambda retry keeps (event id or request id); undefined: each run owns its leases by its run id. */
+  leaseOwner: string | undefined;
   progress: [string, number, number][] = [];
 
   constructor() {
@@ -70,6 +72,7 @@ export class Harness {
       log: this.log,
       redactor: new Redactor(),
       timing: { deadlineAt: this.clock.now() + this.remainingMs },
+      ...(this.leaseOwner !== undefined && { leaseOwner: this.leaseOwner }),
       onProgress: (result, finished, total) => this.progress.push([result.serverId, finished, total]),
     });
     return outcome.summary;
