@@ -20,11 +20,12 @@ import {
 } from './constants.ts';
 import { Redactor } from './engine/redactor.ts';
 import { executeRun } from './engine/run.ts';
+import { failedRotations } from './engine/summary.ts';
 import { RotationFailedError, describeCause } from './errors.ts';
 import { invocationKeyOf, parseInvocation } from './invocation.ts';
 import { scrubbingLog, systemClock } from './runtime.ts';
 import type { Clock, DatagridApiFactory, RotatorConfig } from './types/index.ts';
-import type { RotationResult, RunSummary } from './types/results.ts';
+import type { RunSummary } from './types/results.ts';
 import { createDatagridFactory, createEngineAdapters, deploymentSettingsFromEnv } from './wiring.ts';
 
 const logger = new Logger({ serviceName: ROTATOR_NAME });
@@ -74,7 +75,7 @@ function publishMetrics(summary: RunSummary): void {
 }
 
 function failureOf(summary: RunSummary): RotationFailedError | undefined {
-  const failed = summary.results.filter((r): r is RotationResult => 'outcome' in r && r.outcome === 'failed');
+  const failed = failedRotations(summary);
   if (failed.length === 0) return undefined;
   const detail = failed
     .map((r) => `${r.teamspaceId ? `${r.teamspaceId}/` : ''}${r.serverId} ${r.error?.code ?? ''}`)
