@@ -106,7 +106,11 @@ export async function collectRuns(stack: LocalStack, started: Promise<Invocation
 
     const runId = invocation.summary?.runId ?? runIdInError(invocation.error);
     const own =
-      runId === undefined ? (invocations.length === 1 ? received : []) : received.filter((e) => e.detail.runId === runId);
+      runId === undefined
+        ? invocations.length === 1
+          ? received
+          : []
+        : received.filter((e) => e.detail.runId === runId);
     for (const e of own) claimed.add(e);
     const completed = own.find((e) => e['detail-type'] === DETAIL_TYPE.runCompleted)?.detail;
     const detailsOf = <T>(type: string) =>

@@ -377,7 +377,7 @@ describe('complete', () => {
     });
     await expect(done).rejects.toBeInstanceOf(LeaseLostError);
     await expect(done).rejects.toThrow(
-      /target##srv_1 was not recorded: the lease of request:req-1 \(attempt run-1\) was lost/
+      /target##srv_1 was not recorded: the lease of request:req-1 \(attempt run-1\) was lost/,
     );
   });
 });
