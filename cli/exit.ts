@@ -1,6 +1,7 @@
 /** Exit codes the operator CLI promises (docs/cli.md), and the error that means "the caller asked wrongly". */
 import type { RunSummary } from '../lambda/types/results.ts';
 import { failedRotations } from '../lambda/engine/summary.ts';
+import { RotatorBaseError } from '../lambda/errors.ts';
 import { isAudit } from './render.ts';
 
 export const EXIT = {
@@ -12,11 +13,8 @@ export const EXIT = {
 } as const;
 
 /** A usage problem the CLI itself found (missing table name, bad option combination). */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
+export class UsageError extends RotatorBaseError {
+  override name = 'UsageError';
 }
 
 /**
