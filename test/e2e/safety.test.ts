@@ -26,6 +26,9 @@ import {
 
 useLocalAws();
 
+/** Each test runs the bundle two or three times, one of them waiting out another run. */
+const SLOW = 90_000;
+
 const SCHEDULE = { action: 'rotate', trigger: 'schedule' };
 
 function incidentEvent(server: StackServer, incidentId: string) {
@@ -66,55 +69,63 @@ async function onV1WithV2Pending(stack: LocalStack, acceptV2: boolean) {
 }
 
 describe('an incident that meets a running rotation', () => {
-  it('waits for the lease and rotates; the running rotation does not restore the compromised credential', async () => {
-    const stack = await newStack();
-    const { server, v1 } = await onV1WithV2Pending(stack, false);
-    stack.datagrid.configure({ mode: 'async', asyncDelayMs: 3_000 });
+  it(
+    'waits for the lease and rotates; the running rotation does not restore the compromised credential',
+    async () => {
+      const stack = await newStack();
+      const { server, v1 } = await onV1WithV2Pending(stack, false);
+      stack.datagrid.configure({ mode: 'async', asyncDelayMs: 3_000 });
 
-    // A scheduled run PATCHes v2 (which the MCP server rejects) and verifies it...
-    const scheduled = stack.invoke<RunSummary>(SCHEDULE);
-    await vi.waitFor(() => expect(patchCount(stack)).toBe(1), { timeout: 20_000, interval: 20 });
-    // ...when v1 is found leaked: the upstream is moved to v3 and an incident requested.
-    const v3 = canary('github-v3');
-    const v3Version = await stack.rotateUpstream(server, v3);
-    const incident = stack.invoke<RunSummary>(incidentEvent(server, 'INC-1'));
-    const [held, waited] = await collectRuns(stack, [scheduled, incident]);
+      // A scheduled run PATCHes v2 (which the MCP server rejects) and verifies it...
+      const scheduled = stack.invoke<RunSummary>(SCHEDULE);
+      await vi.waitFor(() => expect(patchCount(stack)).toBe(1), { timeout: 20_000, interval: 20 });
+      // ...when v1 is found leaked: the upstream is moved to v3 and an incident requested.
+      const v3 = canary('github-v3');
+      const v3Version = await stack.rotateUpstream(server, v3);
+      const incident = stack.invoke<RunSummary>(incidentEvent(server, 'INC-1'));
+      const [held, waited] = await collectRuns(stack, [scheduled, incident]);
 
-    expect(rotationOf(held!, server)).toMatchObject({ outcome: 'failed', rolledBack: false });
-    expect(rotationOf(held!, server).error?.message).toMatch(/no rollback: incident INC-1 was requested/);
-    expect(waited!.ok).toBe(true);
-    expect(rotationOf(waited!, server)).toMatchObject({ outcome: 'rotated', secretVersionId: v3Version });
-    // v2 by the scheduled run, v3 by the incident: v1 was never sent back.
-    expect(patchCount(stack)).toBe(2);
-    expect(stack.authorizationOf(server)).toBe(`Bearer ${v3}`);
-    expect(stack.authorizationOf(server)).not.toBe(`Bearer ${v1}`);
-    const state = await stack.stateOf(server);
-    expect(state).toMatchObject({ appliedVersionId: v3Version, lastOutcome: 'rotated' });
-    expect(state?.incidentPending).toBeUndefined();
-    expect(state?.leaseOwner).toBeUndefined();
-  });
+      expect(rotationOf(held!, server)).toMatchObject({ outcome: 'failed', rolledBack: false });
+      expect(rotationOf(held!, server).error?.message).toMatch(/no rollback: incident INC-1 was requested/);
+      expect(waited!.ok).toBe(true);
+      expect(rotationOf(waited!, server)).toMatchObject({ outcome: 'rotated', secretVersionId: v3Version });
+      // v2 by the scheduled run, v3 by the incident: v1 was never sent back.
+      expect(patchCount(stack)).toBe(2);
+      expect(stack.authorizationOf(server)).toBe(`Bearer ${v3}`);
+      expect(stack.authorizationOf(server)).not.toBe(`Bearer ${v1}`);
+      const state = await stack.stateOf(server);
+      expect(state).toMatchObject({ appliedVersionId: v3Version, lastOutcome: 'rotated' });
+      expect(state?.incidentPending).toBeUndefined();
+      expect(state?.leaseOwner).toBeUndefined();
+    },
+    SLOW,
+  );
 
-  it('fails LOCKED (the handler throws, so Lambda retries) when the lease outlasts its time, and the mark stays', async () => {
-    const stack = await newStack();
-    const { server } = await onV1WithV2Pending(stack, true);
-    stack.datagrid.configure({ mode: 'async', asyncDelayMs: 60_000 });
-    const kill = new AbortController();
-    const scheduled = stack.invoke<RunSummary>(SCHEDULE, { kill: kill.signal });
-    await vi.waitFor(() => expect(patchCount(stack)).toBe(1), { timeout: 20_000, interval: 20 });
+  it(
+    'fails LOCKED (the handler throws, so Lambda retries) when the lease outlasts its time, and the mark stays',
+    async () => {
+      const stack = await newStack();
+      const { server } = await onV1WithV2Pending(stack, true);
+      stack.datagrid.configure({ mode: 'async', asyncDelayMs: 60_000 });
+      const kill = new AbortController();
+      const scheduled = stack.invoke<RunSummary>(SCHEDULE, { kill: kill.signal });
+      await vi.waitFor(() => expect(patchCount(stack)).toBe(1), { timeout: 20_000, interval: 20 });
 
-    // A few seconds more than the target's worst case: it can wait for the lease only that long.
-    const remainingMs =
-      worstCaseTargetMs({ verifyTimeoutSeconds: 30 }, DEFAULT_DATAGRID) + DEFAULT_TIMING.reserveMs + 4_000;
-    const incident = await run(stack, incidentEvent(server, 'INC-2'), { remainingMs });
-    kill.abort();
-    await scheduled;
+      // A few seconds more than the target's worst case: it can wait for the lease only that long.
+      const remainingMs =
+        worstCaseTargetMs({ verifyTimeoutSeconds: 30 }, DEFAULT_DATAGRID) + DEFAULT_TIMING.reserveMs + 4_000;
+      const incident = await run(stack, incidentEvent(server, 'INC-2'), { remainingMs });
+      kill.abort();
+      await scheduled;
 
-    expect(incident.ok).toBe(false);
-    expect(incident.exitCode).toBe(1);
-    expect(incident.error?.name).toBe('RotationFailedError');
-    expect(rotationOf(incident, server)).toMatchObject({ outcome: 'failed', error: { code: 'LOCKED' } });
-    expect(await stack.stateOf(server)).toMatchObject({ incidentPending: 'INC-2' });
-  });
+      expect(incident.ok).toBe(false);
+      expect(incident.exitCode).toBe(1);
+      expect(incident.error?.name).toBe('RotationFailedError');
+      expect(rotationOf(incident, server)).toMatchObject({ outcome: 'failed', error: { code: 'LOCKED' } });
+      expect(await stack.stateOf(server)).toMatchObject({ incidentPending: 'INC-2' });
+    },
+    SLOW,
+  );
 });
 
 /** Where a run is killed, and how to get the world there. */
@@ -212,66 +223,79 @@ describe('a Lambda retry of an invocation killed', () => {
         'MCP Rotation Run Completed',
       ]);
     },
+    SLOW,
   );
 
-  it('of an EventBridge event: the event id ties the retry to the lease', async () => {
-    const stack = await newStack();
-    const server = await stack.addServer({ name: 'github', token: canary('github-v1') });
-    await stack.writeConfig({ defaults: { verifyTimeoutSeconds: 60 }, targets: [server.target] });
-    stack.datagrid.configure({ mode: 'async', asyncDelayMs: 30_000 });
-    const event = {
-      version: '0',
-      id: randomUUID(),
-      source: 'datagrid.mcp-rotator.requests',
-      'detail-type': 'MCP Rotation Requested',
-      time: new Date().toISOString(),
-      region: 'us-east-1',
-      resources: [],
-      detail: { targets: [server.serverId] },
-    };
-    const kill = new AbortController();
-    const killing = stack.invoke(event, { kill: kill.signal });
-    await vi.waitFor(() => expect(patchCount(stack)).toBe(1), { timeout: 20_000, interval: 20 });
-    kill.abort();
-    await killing;
-    await stack.receiveEvents();
-    expect(await itemOf(stack, server)).toMatchObject({ leaseOwner: `event:${event.id}` });
+  it(
+    'of an EventBridge event: the event id ties the retry to the lease',
+    async () => {
+      const stack = await newStack();
+      const server = await stack.addServer({ name: 'github', token: canary('github-v1') });
+      await stack.writeConfig({ defaults: { verifyTimeoutSeconds: 60 }, targets: [server.target] });
+      stack.datagrid.configure({ mode: 'async', asyncDelayMs: 30_000 });
+      const event = {
+        version: '0',
+        id: randomUUID(),
+        source: 'datagrid.mcp-rotator.requests',
+        'detail-type': 'MCP Rotation Requested',
+        time: new Date().toISOString(),
+        region: 'us-east-1',
+        resources: [],
+        detail: { targets: [server.serverId] },
+      };
+      const kill = new AbortController();
+      const killing = stack.invoke(event, { kill: kill.signal });
+      await vi.waitFor(() => expect(patchCount(stack)).toBe(1), { timeout: 20_000, interval: 20 });
+      kill.abort();
+      await killing;
+      await stack.receiveEvents();
+      expect(await itemOf(stack, server)).toMatchObject({ leaseOwner: `event:${event.id}` });
 
-    stack.datagrid.configure({ mode: 'sync' });
-    // Lambda gives the retry a context of its own; the event (and its id) is the same.
-    const retry = await run(stack, event, { awsRequestId: randomUUID() });
-    expect(rotationOf(retry, server)).toMatchObject({ outcome: 'rotated' });
-  });
+      stack.datagrid.configure({ mode: 'sync' });
+      // Lambda gives the retry a context of its own; the event (and its id) is the same.
+      const retry = await run(stack, event, { awsRequestId: randomUUID() });
+      expect(rotationOf(retry, server)).toMatchObject({ outcome: 'rotated' });
+    },
+    SLOW,
+  );
 });
 
 describe('a PATCH whose answer is lost on every attempt', () => {
-  it('is read back, found applied, verified and recorded', async () => {
-    const stack = await newStack();
-    const token = canary('github-v1');
-    const server = await stack.addServer({ name: 'github', token, initialToken: canary('github-v0') });
-    await stack.writeConfig({ datagrid: { maxAttempts: 2 }, targets: [server.target] });
-    stack.datagrid.faults.add({ fault: { type: 'drop-connection', applied: true }, method: 'PATCH' });
+  it(
+    'is read back, found applied, verified and recorded',
+    async () => {
+      const stack = await newStack();
+      const token = canary('github-v1');
+      const server = await stack.addServer({ name: 'github', token, initialToken: canary('github-v0') });
+      await stack.writeConfig({ datagrid: { maxAttempts: 2 }, targets: [server.target] });
+      stack.datagrid.faults.add({ fault: { type: 'drop-connection', applied: true }, method: 'PATCH' });
 
-    const result = await run(stack, SCHEDULE);
+      const result = await run(stack, SCHEDULE);
 
-    expect(result.ok).toBe(true);
-    expect(rotationOf(result, server)).toMatchObject({ outcome: 'rotated', status: 'active' });
-    expect(stack.authorizationOf(server)).toBe(`Bearer ${token}`);
-    expect(await stack.stateOf(server)).toMatchObject({ appliedVersionId: server.initialVersionId });
-  });
+      expect(result.ok).toBe(true);
+      expect(rotationOf(result, server)).toMatchObject({ outcome: 'rotated', status: 'active' });
+      expect(stack.authorizationOf(server)).toBe(`Bearer ${token}`);
+      expect(await stack.stateOf(server)).toMatchObject({ appliedVersionId: server.initialVersionId });
+    },
+    SLOW,
+  );
 
-  it('rolls back as usual when what landed does not verify, and says the credential may have changed', async () => {
-    const stack = await newStack();
-    const { server, v1 } = await onV1WithV2Pending(stack, false);
-    await stack.writeConfig({ datagrid: { maxAttempts: 2 }, targets: [server.target] });
-    // Both attempts of the v2 PATCH land and answer garbage; the rollback PATCH is answered.
-    stack.datagrid.faults.add({ fault: { type: 'malformed-body', applied: true }, method: 'PATCH', times: 2 });
+  it(
+    'rolls back as usual when what landed does not verify, and says the credential may have changed',
+    async () => {
+      const stack = await newStack();
+      const { server, v1 } = await onV1WithV2Pending(stack, false);
+      await stack.writeConfig({ datagrid: { maxAttempts: 2 }, targets: [server.target] });
+      // Both attempts of the v2 PATCH land and answer garbage; the rollback PATCH is answered.
+      stack.datagrid.faults.add({ fault: { type: 'malformed-body', applied: true }, method: 'PATCH', times: 2 });
 
-    const result = await run(stack, SCHEDULE);
+      const result = await run(stack, SCHEDULE);
 
-    const rotation = rotationOf(result, server);
-    expect(rotation).toMatchObject({ outcome: 'failed', rolledBack: true, error: { code: 'VERIFY_UNHEALTHY' } });
-    expect(rotation.error?.message).toMatch(/PATCH answer was lost .*the credential may have changed/);
-    expect(stack.authorizationOf(server)).toBe(`Bearer ${v1}`);
-  });
+      const rotation = rotationOf(result, server);
+      expect(rotation).toMatchObject({ outcome: 'failed', rolledBack: true, error: { code: 'VERIFY_UNHEALTHY' } });
+      expect(rotation.error?.message).toMatch(/PATCH answer was lost .*the credential may have changed/);
+      expect(stack.authorizationOf(server)).toBe(`Bearer ${v1}`);
+    },
+    SLOW,
+  );
 });
