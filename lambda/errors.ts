@@ -1,6 +1,6 @@
 /**
  * The rotator's error family: every error it throws extends `RotatorBaseError`; those that end up in a result
- * (`RotatorError` and its subclasses) carry a contract error code. Messages never contain a secret value, an
+ * (`RotatorError` and its subclasses) carry the result's error code. Messages never contain a secret value, an
  * Authorization value or an API key; callers that wrap a library error pass it through `describeCause`, which keeps
  * only the error's name and code.
  */
@@ -33,7 +33,7 @@ export class RotatorBaseError extends Error {
   override name = 'RotatorBaseError';
 }
 
-/** An error that becomes a result's `error`: it carries the contract code. */
+/** An error that becomes a result's `error`: it carries the result's error code. */
 export class RotatorError extends RotatorBaseError {
   override name = 'RotatorError';
   readonly code: ErrorCode;

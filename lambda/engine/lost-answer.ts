@@ -1,8 +1,8 @@
 /**
  * A PATCH whose answer was lost (connection cut, timeout, an answer that is not a valid server) may still have been
- * applied. The server read afterwards tells: Datagrid stores a sent `authorization` as a new Datagrid-managed secret
- * and re-syncs the server, so a changed `authorization_secret_id`, a later `last_synced_at` or `updated_at`, or a
- * re-sync under way all mean it landed (../shared/datagrid-api.md).
+ * applied. The server read afterwards tells: Datagrid documents that a sent `authorization` creates or rotates a
+ * Datagrid-managed secret and that any auth change starts a re-sync, so a changed `authorization_secret_id`, a later
+ * `last_synced_at` or `updated_at`, or a re-sync under way all mean it landed.
  */
 import type { McpServer, ResolvedTarget } from '../types/index.ts';
 import { lastSyncedAtOf } from './verify.ts';
