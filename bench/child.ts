@@ -4,6 +4,7 @@
  * REPORT_MARKER followed by JSON (see ChildReport) and exits.
  */
 import { pathToFileURL } from 'node:url';
+import { LAMBDA_MAX_TIMEOUT_MS } from '../lambda/constants.ts';
 import { REPORT_MARKER } from './protocol.ts';
 import type { ChildReport } from './protocol.ts';
 
@@ -32,7 +33,7 @@ async function readStdin(): Promise<string> {
 async function main(bundle: string): Promise<void> {
   const event: unknown = JSON.parse(await readStdin());
   // The budget Lambda would give the invocation: its 15-minute maximum.
-  const deadline = Date.now() + 15 * 60_000;
+  const deadline = Date.now() + LAMBDA_MAX_TIMEOUT_MS;
   const context = { getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) };
   const importStart = performance.now();
   const mod = (await import(pathToFileURL(bundle).href)) as {

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { loadConfigFile } from '../lambda/config.ts';
+import { LAMBDA_MAX_TIMEOUT_MS } from '../lambda/constants.ts';
 import { Redactor } from '../lambda/engine/redactor.ts';
 import { executeRun, type RunOutcome } from '../lambda/engine/run.ts';
 import { parseInvocation } from '../lambda/invocation.ts';
@@ -13,9 +14,6 @@ import type { Io } from './io.ts';
 import { terminalLog } from './log.ts';
 import { configPath, createAwsClients, requireTable, type EngineOptions } from './options.ts';
 import { progressLine } from './render.ts';
-
-/** The Lambda's maximum timeout: a local run budgets its targets (and their leases) like an invocation does. */
-const RUN_BUDGET_MS = 15 * 60_000;
 
 export interface EngineRequest {
   action: 'rotate' | 'audit';
@@ -54,7 +52,8 @@ export async function runEngine(options: EngineOptions, fields: EngineRequest, i
       clock,
       log,
       redactor,
-      timing: { deadlineAt: clock.now() + RUN_BUDGET_MS },
+      // A local run budgets its targets (and their leases) like an invocation given Lambda's maximum timeout.
+      timing: { deadlineAt: clock.now() + LAMBDA_MAX_TIMEOUT_MS },
       onProgress: (result, finished, total) => io.err(progressLine(result, finished, total, { plan })),
     });
   } catch (error) {

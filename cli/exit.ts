@@ -1,6 +1,8 @@
 /** Exit codes the operator CLI promises (docs/cli.md), and the error that means "the caller asked wrongly". */
 import type { RunSummary } from '../lambda/types/results.ts';
-import { isAudit, isRotation } from './render.ts';
+import { failedRotations } from '../lambda/engine/summary.ts';
+import { RotatorBaseError } from '../lambda/errors.ts';
+import { isAudit } from './render.ts';
 
 export const EXIT = {
   ok: 0,
@@ -11,15 +13,15 @@ export const EXIT = {
 } as const;
 
 /** A usage problem the CLI itself found (missing table name, bad option combination). */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
+export class UsageError extends RotatorBaseError {
+  override name = 'UsageError';
 }
 
-/** 1 when a rotation target failed or an audited target is non-compliant; 0 otherwise. */
+/**
+ * 1 when a rotation target failed (in an incident run: was not rotated, e.g. LOCKED by a run that held its lease to
+ * the end) or an audited target is non-compliant; 0 otherwise.
+ */
 export function exitCodeOf(summary: RunSummary): number {
-  const bad = summary.results.some((r) => (isRotation(r) && r.outcome === 'failed') || (isAudit(r) && !r.compliant));
+  const bad = failedRotations(summary).length > 0 || summary.results.some((r) => isAudit(r) && !r.compliant);
   return bad ? EXIT.failed : EXIT.ok;
 }

@@ -7,7 +7,12 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as z from 'zod/mini';
-import { DEFAULT_CONCURRENCY, DEFAULT_DATAGRID, DEFAULT_TARGET_SETTINGS } from './constants.ts';
+import {
+  DEFAULT_CONCURRENCY,
+  DEFAULT_DATAGRID,
+  DEFAULT_TARGET_SETTINGS,
+  LAMBDA_MAX_TIMEOUT_SECONDS,
+} from './constants.ts';
 import { ConfigError, describeCause } from './errors.ts';
 import type { ResolvedTarget, RotatorConfig } from './types/config.ts';
 
@@ -96,7 +101,12 @@ const targetSettingsShape = {
     integer(0, 100_000, 'metadata.tool_count must reach this.', DEFAULT_TARGET_SETTINGS.minToolCount),
   ),
   verifyTimeoutSeconds: z.optional(
-    integer(0, 900, 'How long to poll while the status is pending.', DEFAULT_TARGET_SETTINGS.verifyTimeoutSeconds),
+    integer(
+      0,
+      LAMBDA_MAX_TIMEOUT_SECONDS,
+      'How long to poll while the status is pending.',
+      DEFAULT_TARGET_SETTINGS.verifyTimeoutSeconds,
+    ),
   ),
   rollbackOnFailure: z.optional(
     z.boolean().check(

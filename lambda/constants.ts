@@ -49,6 +49,14 @@ export const DEFAULT_TARGET_SETTINGS = {
   maxCredentialAgeDays: 90,
 } as const;
 
+/** Lambda's maximum timeout: the budget of a run that has no Lambda context (local runs, the operator CLI). */
+export const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
+export const LAMBDA_MAX_TIMEOUT_MS = LAMBDA_MAX_TIMEOUT_SECONDS * 1000;
+
+/** Datagrid request retries: the backoff ceiling starts here and doubles per failed attempt, up to the cap. */
+export const BACKOFF_BASE_MS = 500;
+export const BACKOFF_CAP_MS = 8_000;
+
 /** Datagrid's documented limit on the `authorization` field of PATCH /organization/mcp-servers/{id}. */
 export const MAX_AUTHORIZATION_LENGTH = 64_000;
 /** BatchGetSecretValue accepts at most 20 ids per call. */

@@ -11,18 +11,22 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Dispatcher } from 'undici';
 import { loadConfigFile } from './config.ts';
-import { DEFAULT_CONFIG_FILE, DEFAULT_METRICS_NAMESPACE, ROTATOR_METRIC, ROTATOR_NAME } from './constants.ts';
+import {
+  DEFAULT_CONFIG_FILE,
+  DEFAULT_METRICS_NAMESPACE,
+  LAMBDA_MAX_TIMEOUT_MS,
+  ROTATOR_METRIC,
+  ROTATOR_NAME,
+} from './constants.ts';
 import { Redactor } from './engine/redactor.ts';
 import { executeRun } from './engine/run.ts';
+import { failedRotations } from './engine/summary.ts';
 import { RotationFailedError, describeCause } from './errors.ts';
-import { parseInvocation } from './invocation.ts';
+import { invocationKeyOf, parseInvocation } from './invocation.ts';
 import { scrubbingLog, systemClock } from './runtime.ts';
 import type { Clock, DatagridApiFactory, RotatorConfig } from './types/index.ts';
-import type { RotationResult, RunSummary } from './types/results.ts';
+import type { RunSummary } from './types/results.ts';
 import { createDatagridFactory, createEngineAdapters, deploymentSettingsFromEnv } from './wiring.ts';
-
-/** When invoked without a Lambda context (local runs), assume Lambda's maximum timeout. */
-const DEFAULT_REMAINING_MS = 15 * 60_000;
 
 const logger = new Logger({ serviceName: ROTATOR_NAME });
 const metrics = new Metrics({
@@ -39,7 +43,7 @@ export interface HandlerOptions {
   clock?: Clock;
 }
 
-type LambdaContext = { getRemainingTimeInMillis?: () => number } | undefined;
+type LambdaContext = { getRemainingTimeInMillis?: () => number; awsRequestId?: string } | undefined;
 
 function configFile(): string {
   return process.env.ROTATION_CONFIG_FILE ?? fileURLToPath(new URL(DEFAULT_CONFIG_FILE, import.meta.url));
@@ -71,7 +75,7 @@ function publishMetrics(summary: RunSummary): void {
 }
 
 function failureOf(summary: RunSummary): RotationFailedError | undefined {
-  const failed = summary.results.filter((r): r is RotationResult => 'outcome' in r && r.outcome === 'failed');
+  const failed = failedRotations(summary);
   if (failed.length === 0) return undefined;
   const detail = failed
     .map((r) => `${r.teamspaceId ? `${r.teamspaceId}/` : ''}${r.serverId} ${r.error?.code ?? ''}`)
@@ -117,8 +121,11 @@ export function createHandler(options: HandlerOptions = {}) {
   };
 
   return async function handler(event: unknown, context?: LambdaContext): Promise<RunSummary> {
+    // Unique per attempt: each attempt reports its own results. Leases belong to the invocation, so a retry (same
+    // event id or request id) takes over the leases of the attempt it replaces.
     const runId = randomUUID();
-    logger.appendKeys({ runId });
+    const leaseOwner = invocationKeyOf(event, context?.awsRequestId) ?? runId;
+    logger.appendKeys({ runId, leaseOwner });
     const redactor = new Redactor();
     const log = scrubbingLog(logger, redactor);
     try {
@@ -126,7 +133,7 @@ export function createHandler(options: HandlerOptions = {}) {
       const request = parseInvocation(event);
       const tableName = requiredEnv('STATE_TABLE_NAME');
       const config = await loadConfig(configFile());
-      const remaining = context?.getRemainingTimeInMillis?.() ?? DEFAULT_REMAINING_MS;
+      const remaining = context?.getRemainingTimeInMillis?.() ?? LAMBDA_MAX_TIMEOUT_MS;
 
       const { busName, eventSource } = deploymentSettingsFromEnv(process.env);
       const { summary, emitted } = await executeRun(config, request, runId, {
@@ -142,6 +149,7 @@ export function createHandler(options: HandlerOptions = {}) {
         log,
         redactor,
         timing: { deadlineAt: clock.now() + remaining },
+        leaseOwner,
       });
       publishMetrics(summary);
 
@@ -157,7 +165,7 @@ export function createHandler(options: HandlerOptions = {}) {
       });
       throw error;
     } finally {
-      logger.removeKeys(['runId']);
+      logger.removeKeys(['runId', 'leaseOwner']);
     }
   };
 }

@@ -82,6 +82,21 @@ function changedSecret(event: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
+/** Longer ids are not what EventBridge or Lambda send: they are not trusted as a lease owner. */
+const MAX_INVOCATION_ID_LENGTH = 128;
+
+/**
+ * What a Lambda retry of this invocation keeps: the EventBridge event's `id`, else the Lambda `awsRequestId` (async
+ * retries repeat both). The rotator's leases are owned by it, so a retry takes over what its crashed attempt left.
+ * Undefined when there is neither (a local run): the run id then owns the leases.
+ */
+export function invocationKeyOf(event: unknown, awsRequestId: string | undefined): string | undefined {
+  const usable = (id: unknown): id is string =>
+    typeof id === 'string' && id !== '' && id.length <= MAX_INVOCATION_ID_LENGTH;
+  if (isRecord(event) && ('detail-type' in event || 'source' in event) && usable(event.id)) return `event:${event.id}`;
+  return usable(awsRequestId) ? `request:${awsRequestId}` : undefined;
+}
+
 export function parseInvocation(event: unknown): RunRequest {
   if (!isRecord(event)) throw new RequestError(`Rejected event: not a JSON object; ${EXPECTED}.`);
 

@@ -8,13 +8,13 @@
  * `invokeHandler()` spawns that script and parses the line.
  */
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { LAMBDA_MAX_TIMEOUT_MS } from '../lambda/constants.ts';
 
 export const RESULT_MARKER = '@@rotator-invocation@@ ';
 export const DEFAULT_BUNDLE = fileURLToPath(new URL('../dist/handler.mjs', import.meta.url));
 const RUNNER = fileURLToPath(import.meta.url);
-/** Lambda's maximum timeout: the handler's own default when no context is given. */
-const DEFAULT_REMAINING_MS = 15 * 60_000;
 
 export interface InvokeOptions {
   event: unknown;
@@ -28,6 +28,8 @@ export interface InvokeOptions {
   timeoutMs?: number;
   /** Kills the process (SIGKILL, as a Lambda timeout or crash would) when it aborts. */
   kill?: AbortSignal;
+  /** `context.awsRequestId`: pass the one of an earlier invocation to stage Lambda's retry of it. @default a new UUID */
+  awsRequestId?: string;
 }
 
 export interface HandlerError {
@@ -55,7 +57,8 @@ export function invokeHandler<Summary = unknown>(options: InvokeOptions): Promis
   const child = spawn(process.execPath, [RUNNER, options.bundle ?? DEFAULT_BUNDLE], {
     env: {
       ...(process.env.PATH !== undefined && { PATH: process.env.PATH }),
-      ROTATOR_REMAINING_MS: String(options.remainingMs ?? DEFAULT_REMAINING_MS),
+      ROTATOR_REMAINING_MS: String(options.remainingMs ?? LAMBDA_MAX_TIMEOUT_MS),
+      ROTATOR_AWS_REQUEST_ID: options.awsRequestId ?? randomUUID(),
       ...options.env,
     },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -121,8 +124,11 @@ async function readStdin(): Promise<string> {
 /** The child side: one invocation, one marker line, exit code 0 (resolved) or 1 (threw). */
 async function runOnce(bundle: string): Promise<never> {
   const event: unknown = JSON.parse(await readStdin());
-  const deadline = Date.now() + Number(process.env.ROTATOR_REMAINING_MS ?? DEFAULT_REMAINING_MS);
-  const context = { getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) };
+  const deadline = Date.now() + Number(process.env.ROTATOR_REMAINING_MS ?? LAMBDA_MAX_TIMEOUT_MS);
+  const context = {
+    awsRequestId: process.env.ROTATOR_AWS_REQUEST_ID ?? randomUUID(),
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  };
   let line: string;
   let code: number;
   try {

@@ -105,6 +105,8 @@ export interface StackInvokeOptions {
   bundle?: string;
   /** Kills the process (SIGKILL, as a Lambda timeout or crash would) when it aborts. */
   kill?: AbortSignal;
+  /** `context.awsRequestId`; the one of an earlier invocation stages Lambda's retry of it. @default a new UUID */
+  awsRequestId?: string;
 }
 
 export interface AwsClients {
@@ -319,6 +321,7 @@ export class LocalStack {
       ...(options.bundle !== undefined && { bundle: options.bundle }),
       ...(options.remainingMs !== undefined && { remainingMs: options.remainingMs }),
       ...(options.kill !== undefined && { kill: options.kill }),
+      ...(options.awsRequestId !== undefined && { awsRequestId: options.awsRequestId }),
     });
   }
 

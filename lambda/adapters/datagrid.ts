@@ -9,7 +9,7 @@ import type { Dispatcher } from 'undici';
 import * as z from 'zod/mini';
 import { USER_AGENT } from '../constants.ts';
 import { Redactor } from '../engine/redactor.ts';
-import { DatagridError, describeCause } from '../errors.ts';
+import { DatagridError, DatagridOutcomeUnknownError, describeCause } from '../errors.ts';
 import type { Clock, DatagridApi, DatagridApiFactory, Log, McpServer, RequestOptions } from '../types/index.ts';
 import { ThrottleGate } from './throttle-gate.ts';
 import { agentFor, dispatcherTransport, nodeHttpTransport } from './http-transport.ts';
@@ -106,6 +106,8 @@ interface Failure {
   declinedByServer: boolean;
   /** The wait the server asked for, when sane. */
   requestedWaitMs: number | undefined;
+  /** The request may have reached Datagrid but its answer was lost (cut, timed out, or not a valid answer). */
+  unanswered?: boolean;
 }
 
 type AttemptResult<T> = { ok: true; value: T } | { ok: false; failure: Failure };
@@ -135,6 +137,8 @@ export function createDatagridApiFactory(options: DatagridClientOptions): Datagr
           { attempts: 0 },
         );
       }
+      // A write whose answer any attempt lost may have landed: the caller must not assume it was not sent.
+      let unanswered = false;
       for (let attempt = 1; ; attempt += 1) {
         requestOptions?.onAttempt?.();
         const ticket = await gate.acquire(attempt > 1);
@@ -147,13 +151,18 @@ export function createDatagridApiFactory(options: DatagridClientOptions): Datagr
         }
         if (result.ok) return result.value;
         const { failure } = result;
+        unanswered ||= failure.unanswered === true;
 
-        const fail = (note = ''): DatagridError =>
-          new DatagridError(
-            failure.code,
-            `${label} failed after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${failure.cause}${note}`,
-            { status: failure.status, attempts: attempt },
-          );
+        const fail = (note = ''): DatagridError => {
+          const message = `${label} failed after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${failure.cause}${note}`;
+          const details = { status: failure.status, attempts: attempt };
+          return call.method === 'PATCH' && unanswered
+            ? new DatagridOutcomeUnknownError(
+                `${message} (an answer was lost: the change may have been applied)`,
+                details,
+              )
+            : new DatagridError(failure.code, message, details);
+        };
         if (!failure.retryable) throw fail(failure.declinedByServer ? ' (the server said not to retry)' : '');
         if (attempt >= maxAttempts) throw fail();
         const waitMs = failure.requestedWaitMs ?? backoffMs(attempt, random);
@@ -191,7 +200,10 @@ export function createDatagridApiFactory(options: DatagridClientOptions): Datagr
         return await interpret(call, response);
       } catch (error) {
         if (timedOut) {
-          return { ok: false, failure: transient(`no complete response within ${requestTimeoutMs} ms`) };
+          return {
+            ok: false,
+            failure: { ...transient(`no complete response within ${requestTimeoutMs} ms`), unanswered: true },
+          };
         }
         return { ok: false, failure: connectionFailure(error) };
       } finally {
@@ -215,8 +227,8 @@ export function createDatagridApiFactory(options: DatagridClientOptions): Datagr
       if (status >= 200 && status < 300) {
         const text = await readText(body, MAX_BODY_BYTES);
         const parsed = parseJson(text, call.parse);
-        // A 2xx that is not our object is most likely a proxy's page: transient.
-        return parsed.ok ? parsed : { ok: false, failure: transient(parsed.problem, status) };
+        // A 2xx that is not our object is most likely a proxy's page: transient, and it says nothing of the write.
+        return parsed.ok ? parsed : { ok: false, failure: { ...transient(parsed.problem, status), unanswered: true } };
       }
 
       const code = codeForStatus(status, call);
@@ -347,8 +359,16 @@ function connectionFailure(error: unknown): Failure {
   // An invalid argument (a header value Node or undici refuses) fails the same way every time.
   const code = (error as { code?: unknown } | null)?.code;
   const invalidArgument = typeof code === 'string' && INVALID_ARGUMENT_CODES.has(code);
-  return { ...transient(`connection error: ${describeCause(error)}`), retryable: !invalidArgument };
+  const neverSent = invalidArgument || (typeof code === 'string' && NOT_CONNECTED_CODES.has(code));
+  return {
+    ...transient(`connection error: ${describeCause(error)}`),
+    retryable: !invalidArgument,
+    unanswered: !neverSent,
+  };
 }
+
+/** The request never left: no connection was made. */
+const NOT_CONNECTED_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
 
 const INVALID_ARGUMENT_CODES = new Set([
   'UND_ERR_INVALID_ARG',

@@ -4,8 +4,8 @@
  * rotations do not retry in step, and that a server-requested wait is obeyed only when it is sane.
  */
 
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_CAP_MS = 8_000;
+import { BACKOFF_BASE_MS, BACKOFF_CAP_MS } from '../constants.ts';
+
 /** A longer Retry-After than this would eat most of a run; backoff is used instead. */
 const MAX_REQUESTED_WAIT_MS = 60_000;
 

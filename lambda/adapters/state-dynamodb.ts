@@ -1,6 +1,7 @@
 /**
- * StateStore on DynamoDB: one item per target (partition key `pk`), holding the version last applied and a lease
- * that keeps two overlapping runs (a schedule and a secret-changed event) from PATCHing the same server at once.
+ * StateStore on DynamoDB: one item per target (partition key `pk`), holding the version last applied, a lease that
+ * keeps two overlapping runs (a schedule and a secret-changed event) from PATCHing the same server at once, and the
+ * mark of an incident that a lease holder must not undo.
  *
  * Only `@aws-sdk/client-dynamodb` is bundled (lib-dynamodb / util-dynamodb would add cold-start weight for a dozen
  * attributes), so the few attribute values are marshalled by hand below.
@@ -10,7 +11,8 @@ import type { AttributeValue, DynamoDBClient, UpdateItemCommandInput } from '@aw
 import { setTimeout as delay } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { AWS_BATCH_CONCURRENCY, STATE_BATCH_SIZE } from '../constants.ts';
-import type { Clock, Log, StateStore, StateUpdate, TargetState } from '../types/ports.ts';
+import { LeaseLostError } from '../errors.ts';
+import type { Clock, LeaseHolder, Log, StateStore, StateUpdate, TargetState } from '../types/ports.ts';
 import type { RotationOutcome } from '../types/results.ts';
 
 /** Attempts per BatchGetItem chunk while DynamoDB keeps returning UnprocessedKeys (throughput exceeded). */
@@ -22,17 +24,19 @@ const UNPROCESSED_BACKOFF_MS = 50;
 export { statePk } from '../engine/state-key.ts';
 const PK_PREFIX = 'target#';
 
-/** `complete` found its lease gone (it expired and another run took it): the outcome was not recorded. */
-export class LeaseLostError extends Error {
-  readonly pk: string;
-  constructor(pk: string, owner: string) {
-    super(`State of ${pk} was not recorded: the lease of ${owner} was lost (expired or taken by another run)`);
-    this.name = 'LeaseLostError';
-    this.pk = pk;
-  }
-}
+export { LeaseLostError };
 
-const LEASE_NAMES = { '#leaseOwner': 'leaseOwner', '#leaseExpiresAt': 'leaseExpiresAt' };
+const LEASE_NAMES = {
+  '#leaseOwner': 'leaseOwner',
+  '#leaseAttempt': 'leaseAttempt',
+  '#leaseExpiresAt': 'leaseExpiresAt',
+};
+/** The lease is this attempt's: the same owner (invocation) and the same attempt of it. */
+const HELD_BY_ATTEMPT = '#leaseOwner = :owner AND #leaseAttempt = :attempt';
+const holderValues = (holder: LeaseHolder): Record<string, AttributeValue> => ({
+  ':owner': str(holder.owner),
+  ':attempt': str(holder.attempt),
+});
 
 const systemClock: Clock = { now: () => Date.now(), sleep: (ms) => delay(ms) };
 
@@ -86,7 +90,9 @@ function toTargetState(item: Item): TargetState | undefined {
   set('lastAttemptAt', readString(item, 'lastAttemptAt'));
   set('lastToolCount', readNumber(item, 'lastToolCount'));
   set('leaseOwner', readString(item, 'leaseOwner'));
+  set('leaseAttempt', readString(item, 'leaseAttempt'));
   set('leaseExpiresAt', readNumber(item, 'leaseExpiresAt'));
+  set('incidentPending', readString(item, 'incidentPending'));
   return state;
 }
 
@@ -191,17 +197,58 @@ export function createStateStore(
       return states;
     },
 
-    acquireLease(pk, owner, expiresAt, now) {
+    acquireLease(pk, holder, expiresAt, now) {
       return conditionalUpdate(pk, {
-        UpdateExpression: 'SET #leaseOwner = :owner, #leaseExpiresAt = :expiresAt',
-        // Free, expired, or already ours (a retried invocation of the same run re-takes its own lease).
+        UpdateExpression: 'SET #leaseOwner = :owner, #leaseAttempt = :attempt, #leaseExpiresAt = :expiresAt',
+        // Free, expired, or the owner's own: a Lambda retry of the same invocation takes over the lease its crashed
+        // attempt left at once, instead of waiting for it to expire.
         ConditionExpression: 'attribute_not_exists(#leaseOwner) OR #leaseExpiresAt < :now OR #leaseOwner = :owner',
         ExpressionAttributeNames: LEASE_NAMES,
-        ExpressionAttributeValues: { ':owner': str(owner), ':expiresAt': num(expiresAt), ':now': num(now) },
+        ExpressionAttributeValues: { ...holderValues(holder), ':expiresAt': num(expiresAt), ':now': num(now) },
       });
     },
 
-    async complete(pk, owner, update: StateUpdate) {
+    async confirmLease(pk, holder, expiresAt) {
+      let attributes: Item | undefined;
+      try {
+        ({ Attributes: attributes } = await client.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: { pk: str(pk) },
+            UpdateExpression: 'SET #leaseExpiresAt = :expiresAt',
+            ConditionExpression: HELD_BY_ATTEMPT,
+            ExpressionAttributeNames: LEASE_NAMES,
+            ExpressionAttributeValues: { ...holderValues(holder), ':expiresAt': num(expiresAt) },
+            ReturnValues: 'ALL_NEW',
+          }),
+        ));
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        const states = new Map<string, TargetState>();
+        await readChunk([pk], states);
+        const incidentPending = states.get(pk)?.incidentPending;
+        return { held: false, ...(incidentPending !== undefined && { incidentPending }) };
+      }
+      const incidentPending = attributes && readString(attributes, 'incidentPending');
+      return { held: true, ...(incidentPending !== undefined && { incidentPending }) };
+    },
+
+    async markIncident(pk, incidentId, at) {
+      await client.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: { pk: str(pk) },
+          UpdateExpression: 'SET #incidentPending = :incident, #incidentRequestedAt = :at',
+          ExpressionAttributeNames: {
+            '#incidentPending': 'incidentPending',
+            '#incidentRequestedAt': 'incidentRequestedAt',
+          },
+          ExpressionAttributeValues: { ':incident': str(incidentId), ':at': str(at) },
+        }),
+      );
+    },
+
+    async complete(pk, holder, update: StateUpdate) {
       const builder = new UpdateBuilder().set('serverId', str(update.serverId));
       if (update.teamspaceId !== undefined) builder.set('teamspaceId', str(update.teamspaceId));
       builder
@@ -220,24 +267,27 @@ export function createStateStore(
           .set('appliedAt', str(update.at))
           .set('authorizationSecretId', authorizationSecretId === null ? NULL : str(authorizationSecretId));
       }
-      builder.remove('leaseOwner').remove('leaseExpiresAt');
-      const ownerValue = builder.value('owner', str(owner));
+      // An incident run that rotated the target has put the compromised credential out of use.
+      if (update.resolvesIncident === true) builder.remove('incidentPending').remove('incidentRequestedAt');
+      builder.remove('leaseOwner').remove('leaseAttempt').remove('leaseExpiresAt');
+      const ownerValue = builder.value('owner', str(holder.owner));
+      const attemptValue = builder.value('attempt', str(holder.attempt));
       const recorded = await conditionalUpdate(pk, {
         UpdateExpression: builder.expression(),
-        ConditionExpression: `${builder.name('leaseOwner')} = ${ownerValue}`,
+        ConditionExpression: `${builder.name('leaseOwner')} = ${ownerValue} AND ${builder.name('leaseAttempt')} = ${attemptValue}`,
         ExpressionAttributeNames: builder.names,
         ExpressionAttributeValues: builder.values,
       });
-      if (!recorded) throw new LeaseLostError(pk, owner);
+      if (!recorded) throw new LeaseLostError(pk, `${holder.owner} (attempt ${holder.attempt})`);
     },
 
-    async releaseLease(pk, owner) {
+    async releaseLease(pk, holder) {
       // A failed condition means already released, or expired and taken by another run: no longer ours either way.
       await conditionalUpdate(pk, {
-        UpdateExpression: 'REMOVE #leaseOwner, #leaseExpiresAt',
-        ConditionExpression: '#leaseOwner = :owner',
+        UpdateExpression: 'REMOVE #leaseOwner, #leaseAttempt, #leaseExpiresAt',
+        ConditionExpression: HELD_BY_ATTEMPT,
         ExpressionAttributeNames: LEASE_NAMES,
-        ExpressionAttributeValues: { ':owner': str(owner) },
+        ExpressionAttributeValues: holderValues(holder),
       });
     },
   };

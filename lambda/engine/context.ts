@@ -1,5 +1,14 @@
 /** What one run shares across its targets: adapters, the request, timing and the redactor. */
-import type { Clock, DatagridApi, EventSink, Log, McpServer, SecretSource, StateStore } from '../types/index.ts';
+import type {
+  Clock,
+  DatagridApi,
+  EventSink,
+  LeaseHolder,
+  Log,
+  McpServer,
+  SecretSource,
+  StateStore,
+} from '../types/index.ts';
 import type { AuditResult, RotationResult, RunRequest } from '../types/results.ts';
 import type { Redactor } from './redactor.ts';
 import type { ResyncTiming } from './resync-timing.ts';
@@ -7,19 +16,27 @@ import type { ResyncTiming } from './resync-timing.ts';
 export interface EngineTiming {
   /** Absolute ms (by `clock`) when the Lambda will be stopped. */
   deadlineAt: number;
-  /** Per-request timeout of the Datagrid client: a target needs room for its PATCH and rollback too. */
+  /** Per-attempt timeout of the Datagrid client: a target needs room for its PATCH and rollback too. */
   requestTimeoutMs: number;
-  /** Kept free at the end of the run for writing state and emitting events. */
+  /** Attempts per Datagrid request, retries included. */
+  maxAttempts: number;
+  /** Kept free at the end of the run for writing state and emitting events: Datagrid work ends before it. */
   reserveMs: number;
   pollIntervalMs: number;
   maxPollIntervalMs: number;
+  /** How often an incident run tries again for a lease another run holds. */
+  leaseRetryMs: number;
 }
 
-export const DEFAULT_TIMING: Omit<EngineTiming, 'deadlineAt' | 'requestTimeoutMs'> = {
+export const DEFAULT_TIMING: Omit<EngineTiming, 'deadlineAt' | 'requestTimeoutMs' | 'maxAttempts'> = {
   reserveMs: 5_000,
   pollIntervalMs: 1_000,
   maxPollIntervalMs: 5_000,
+  leaseRetryMs: 1_000,
 };
+
+/** Datagrid work of a run ends here: the rest is kept for recording state and emitting events. */
+export const workDeadlineOf = (timing: EngineTiming): number => timing.deadlineAt - timing.reserveMs;
 
 /** What a target's PATCH, verification and rollback came to, before it is recorded. */
 export interface ChangeOutcome {
@@ -42,6 +59,8 @@ export type ProgressListener = (result: RotationResult | AuditResult, finished: 
 
 export interface RunContext {
   runId: string;
+  /** Whose lease this run takes: the invocation (kept by a Lambda retry) and this attempt of it. */
+  lease: LeaseHolder;
   request: RunRequest;
   api: DatagridApi;
   secrets: SecretSource;

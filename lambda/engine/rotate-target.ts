@@ -2,13 +2,19 @@
  * Contract section 5 for one target: build the credential, skip when already applied, PATCH, verify, roll back,
  * record. Guards come first (as in AWS's rotation templates): nothing is sent until every check has passed.
  */
-import { DatagridError, RotatorError, describeCause } from '../errors.ts';
-import type { McpServer, ResolvedTarget, SecretValue, TargetState } from '../types/index.ts';
-import type { RotationResult } from '../types/results.ts';
-import type { ChangeOutcome, DatagridTurn, RunContext } from './context.ts';
+import { DatagridError, DatagridOutcomeUnknownError, RotatorError, describeCause } from '../errors.ts';
+import type { McpServer, RequestOptions, ResolvedTarget, SecretValue, TargetState } from '../types/index.ts';
+import type { ResultError, RotationResult } from '../types/results.ts';
+import { worstCaseTargetMs } from './budget.ts';
+import { workDeadlineOf, type ChangeOutcome, type DatagridTurn, type RunContext } from './context.ts';
 import { authorizationFor } from './credential.ts';
+import { takeLease } from './lease.ts';
+import { signOfChange } from './lost-answer.ts';
 import { isHealthy, lastSyncedAtOf, toolCountOf, verifyResync, type Verification } from './verify.ts';
 import { statePkFor } from './state-key.ts';
+
+/** A lease outlives the Lambda by this margin, so a crashed run that is never retried blocks the next one briefly. */
+const LEASE_MARGIN_MS = 60_000;
 
 export interface TargetInputs {
   target: ResolvedTarget;
@@ -36,9 +42,15 @@ export function rotationReason(
   return undefined;
 }
 
-export function errorOf(error: unknown, redactor: RunContext['redactor']): { code: string; message: string } {
+/** A result's error; anything but a RotatorError is a fault of the rotator or its state store, not of Datagrid. */
+export function errorOf(error: unknown, redactor: RunContext['redactor']): ResultError {
   if (error instanceof RotatorError) return { code: error.code, message: redactor.scrub(error.message) };
-  return { code: 'DATAGRID_UNAVAILABLE', message: `unexpected error: ${describeCause(error)}` };
+  return { code: 'INTERNAL', message: `unexpected error: ${describeCause(error)}` };
+}
+
+/** The latest time a target's PATCH may start so that its worst case still ends before the run's Datagrid work must. */
+export function latestStartOf(ctx: RunContext, target: ResolvedTarget): number {
+  return workDeadlineOf(ctx.timing) - worstCaseTargetMs(target, ctx.timing);
 }
 
 /** Rotate one target. Never throws: every failure becomes a `failed` result with a contract code. */
@@ -106,26 +118,42 @@ export async function rotateTarget(ctx: RunContext, inputs: TargetInputs): Promi
   }
 
   const pk = statePkFor(target);
-  // The lease outlives the Lambda by a margin, so a crashed run cannot block the next one for long.
-  const leaseUntil = ctx.timing.deadlineAt + 60_000;
-  if (!(await ctx.state.acquireLease(pk, ctx.runId, leaseUntil, clock.now()))) {
+  const leaseUntil = ctx.timing.deadlineAt + LEASE_MARGIN_MS;
+  const incidentId = request.incidentId;
+  const lease = await takeLease(ctx, pk, { expiresAt: leaseUntil, waitUntil: latestStartOf(ctx, target) });
+  if (lease === 'held-elsewhere') {
+    if (incidentId === undefined) {
+      return finish({
+        outcome: 'skipped',
+        error: { code: 'LOCKED', message: 'another run holds the lease on this target' },
+      });
+    }
+    // Failed, so the run throws and Lambda retries the incident; the mark keeps the holder from undoing it meanwhile.
     return finish({
-      outcome: 'skipped',
-      error: { code: 'LOCKED', message: 'another run holds the lease on this target' },
+      outcome: 'failed',
+      error: {
+        code: 'LOCKED',
+        message:
+          `another run held the lease on this target for as long as this run could wait; incident ${incidentId} ` +
+          'is marked on the target, so that run will not restore the previous credential; rotate again (a Lambda ' +
+          'retry does)',
+      },
     });
   }
 
-  const requestOptions = { deadlineAt: ctx.timing.deadlineAt, onAttempt: countAttempt };
+  const workDeadline = workDeadlineOf(ctx.timing);
+  const requestOptions = { deadlineAt: workDeadline, onAttempt: countAttempt };
   const verifyOptions = {
     clock,
     pollIntervalMs: ctx.timing.pollIntervalMs,
     maxPollIntervalMs: ctx.timing.maxPollIntervalMs,
     request: requestOptions,
+    lastPollAt: workDeadline - ctx.timing.requestTimeoutMs,
     ...(ctx.resyncTiming && { resyncTiming: ctx.resyncTiming }),
   };
   const record = async (result: RotationResult, applied?: McpServer): Promise<RotationResult> => {
     try {
-      await ctx.state.complete(pk, ctx.runId, {
+      await ctx.state.complete(pk, ctx.lease, {
         serverId: target.serverId,
         ...(target.teamspaceId !== undefined && { teamspaceId: target.teamspaceId }),
         secretId: target.secretId,
@@ -137,6 +165,7 @@ export async function rotateTarget(ctx: RunContext, inputs: TargetInputs): Promi
         ...(applied && {
           applied: { versionId: secret.versionId, authorizationSecretId: applied.authorization_secret_id },
         }),
+        ...(incidentId !== undefined && result.outcome === 'rotated' && { resolvesIncident: true }),
       });
     } catch (error) {
       // The server is already on the new credential; an unrecorded version only costs a redundant rotation next run.
@@ -147,27 +176,41 @@ export async function rotateTarget(ctx: RunContext, inputs: TargetInputs): Promi
 
   // PATCH, verification and rollback: the part that loads Datagrid, run when the run's concurrency allows it.
   const changeCredential = async (): Promise<ChangeOutcome> => {
-    let updated: McpServer;
-    try {
-      updated = await ctx.api.updateAuthorization(target.teamspaceId, target.serverId, authorization, requestOptions);
-    } catch (error) {
-      return { result: finish({ error: errorOf(error, redactor) }) };
+    let before = server;
+    if (lease === 'taken-after-wait') {
+      // The run that held the lease may have changed the server: verify against what it shows now.
+      try {
+        before = await ctx.api.getServer(target.teamspaceId, target.serverId, requestOptions);
+      } catch (error) {
+        return { result: finish({ error: errorOf(error, redactor) }) };
+      }
     }
-    const verification = await verifyResync(ctx.api, target, updated, server, verifyOptions);
+    const sent = await sendPatch(ctx, target, authorization, before, requestOptions);
+    if ('failed' in sent) return { result: finish({ error: sent.failed }) };
+    const { updated, lostAnswer } = sent;
+    const verification = await verifyResync(ctx.api, target, updated, before, verifyOptions);
     if (verification.ok) {
+      if (lostAnswer !== undefined)
+        ctx.log.warn('PATCH answer lost, but it landed and verified', { target: target.key });
       return {
         result: finish({ outcome: 'rotated', ...observed(verification.server) }),
         applied: verification.server,
       };
     }
-    const rollback = await rollBack(ctx, { ...inputs, secret }, verification, { requestOptions, verifyOptions });
+    const rollback = await rollBack(ctx, { ...inputs, secret }, verification, {
+      pk,
+      leaseUntil,
+      requestOptions,
+      verifyOptions,
+    });
     const final = rollback.server ?? verification.server;
+    const notes = [verification.message, ...(lostAnswer !== undefined ? [lostAnswer] : []), rollback.note];
     return {
       result: finish({
         outcome: 'failed',
         rolledBack: rollback.ok,
         ...observed(final),
-        error: { code: verification.code, message: redactor.scrub(`${verification.message}; ${rollback.note}`) },
+        error: { code: verification.code, message: redactor.scrub(notes.join('; ')) },
       }),
     };
   };
@@ -180,7 +223,7 @@ export async function rotateTarget(ctx: RunContext, inputs: TargetInputs): Promi
   if ('refused' in changed) {
     waitedMs = clock.now() - waitFrom;
     try {
-      await ctx.state.releaseLease(pk, ctx.runId);
+      await ctx.state.releaseLease(pk, ctx.lease);
     } catch (error) {
       // The lease expires on its own; the next run only waits for that.
       ctx.log.error('could not release the lease', { target: target.key, cause: describeCause(error) });
@@ -191,6 +234,58 @@ export async function rotateTarget(ctx: RunContext, inputs: TargetInputs): Promi
 }
 
 const runAtOnce: DatagridTurn = (work) => work();
+
+type Sent = { updated: McpServer; lostAnswer?: string } | { failed: ResultError };
+
+/**
+ * The PATCH. When its answer was lost the change may have landed anyway: the server is read, and if it shows the
+ * change, verification and rollback go on as if it had answered (`lostAnswer` then says so for the result).
+ */
+async function sendPatch(
+  ctx: RunContext,
+  target: ResolvedTarget,
+  authorization: string,
+  before: McpServer,
+  requestOptions: RequestOptions,
+): Promise<Sent> {
+  const { api, redactor } = ctx;
+  try {
+    return {
+      updated: await api.updateAuthorization(target.teamspaceId, target.serverId, authorization, requestOptions),
+    };
+  } catch (error) {
+    if (!(error instanceof DatagridOutcomeUnknownError)) return { failed: errorOf(error, redactor) };
+    const lost = redactor.scrub(error.message);
+    let after: McpServer;
+    try {
+      after = await api.getServer(target.teamspaceId, target.serverId, requestOptions);
+    } catch (readError) {
+      return {
+        failed: {
+          code: error.code,
+          message:
+            `${lost}; the server could not be read afterwards (${errorOf(readError, redactor).message}): ` +
+            'the credential may have changed, and it was neither verified nor rolled back',
+        },
+      };
+    }
+    const sign = signOfChange(before, after, target);
+    if (sign === undefined) {
+      return {
+        failed: {
+          code: error.code,
+          message:
+            `${lost}; the server read afterwards shows no sign of the change (authorization_secret_id, ` +
+            'last_synced_at and updated_at unchanged), but the credential may still change if the request arrives late',
+        },
+      };
+    }
+    return {
+      updated: after,
+      lostAnswer: `the PATCH answer was lost (${lost}), but the server shows it landed (${sign}): the credential may have changed`,
+    };
+  }
+}
 
 interface RollbackOutcome {
   ok: boolean;
@@ -204,7 +299,9 @@ async function rollBack(
   inputs: TargetInputs & { secret: SecretValue },
   failed: Extract<Verification, { ok: false }>,
   options: {
-    requestOptions: { deadlineAt: number; onAttempt: () => void };
+    pk: string;
+    leaseUntil: number;
+    requestOptions: RequestOptions & { deadlineAt: number };
     verifyOptions: Parameters<typeof verifyResync>[4];
   },
 ): Promise<RollbackOutcome> {
@@ -215,6 +312,8 @@ async function rollBack(
   const previous = state?.appliedVersionId;
   if (previous === undefined) return { ok: false, note: 'no rollback: no previously applied version is known' };
   if (previous === secret.versionId) return { ok: false, note: 'no rollback: the previous version is the current one' };
+  const refused = await rollbackRefusal(ctx, options);
+  if (refused !== undefined) return { ok: false, note: `no rollback: ${refused}` };
   try {
     const old = await ctx.secrets.getVersion(target.secretId, previous);
     const authorization = authorizationFor(old, target);
@@ -240,4 +339,32 @@ async function rollBack(
         : describeCause(error);
     return { ok: false, note: `rollback failed: ${reason}` };
   }
+}
+
+/**
+ * Why the previous credential must not be restored now, if so: an incident for the target was requested (restoring
+ * would undo it), the lease is no longer this attempt's (another run or a retry owns the target), or the rollback
+ * could not finish before the deadline. The lease check also extends the lease.
+ */
+async function rollbackRefusal(
+  ctx: RunContext,
+  options: { pk: string; leaseUntil: number; requestOptions: { deadlineAt: number } },
+): Promise<string | undefined> {
+  let check;
+  try {
+    check = await ctx.state.confirmLease(options.pk, ctx.lease, options.leaseUntil);
+  } catch (error) {
+    return `the target's lease could not be confirmed (${describeCause(error)})`;
+  }
+  if (check.incidentPending !== undefined) {
+    return (
+      `incident ${check.incidentPending} was requested for this target, so the previous credential stays ` +
+      'revoked; the incident run rotates it'
+    );
+  }
+  if (!check.held) return "this run no longer holds the target's lease (another run or a retry took it over)";
+  if (ctx.clock.now() + ctx.timing.requestTimeoutMs > options.requestOptions.deadlineAt) {
+    return "no time is left before the run's deadline";
+  }
+  return undefined;
 }

@@ -3,7 +3,7 @@
  * included) in one batched read, every state record in one batched read, and one list call per teamspace. Nothing is
  * written until all of it is in.
  */
-import { RotatorError } from '../errors.ts';
+import { ApiKeyUnavailableError, RotatorError } from '../errors.ts';
 import type {
   DatagridApi,
   DatagridApiFactory,
@@ -18,11 +18,6 @@ import type { Redactor } from './redactor.ts';
 import type { TargetInputs } from './rotate-target.ts';
 import { loadServers } from './server-directory.ts';
 import { statePkFor } from './state-key.ts';
-
-/** The API key itself is unusable: every target would fail the same way, so the run halts after the first. */
-export class ApiKeyUnavailableError extends RotatorError {
-  override name = 'ApiKeyUnavailableError';
-}
 
 export interface RunInputs {
   /** Undefined when the API key could not be read: every target then carries that error as its server. */

@@ -7,9 +7,9 @@ import pLimit from 'p-limit';
 import type { ResolvedTarget, RotatorConfig } from '../types/index.ts';
 import type { RotationResult } from '../types/results.ts';
 import type { DatagridTurn, RunContext } from './context.ts';
-import { RotatorError, describeCause } from '../errors.ts';
-import { ApiKeyUnavailableError, type RunInputs } from './run-inputs.ts';
-import { rotateTarget, type TargetInputs } from './rotate-target.ts';
+import { ApiKeyUnavailableError, RotatorError, describeCause } from '../errors.ts';
+import type { RunInputs } from './run-inputs.ts';
+import { latestStartOf, rotateTarget, type TargetInputs } from './rotate-target.ts';
 import { statePkFor } from './state-key.ts';
 
 /** A failure that every target would share: the run halts after the first target that meets it. */
@@ -22,7 +22,8 @@ function systemicFailure(server: unknown): string | undefined {
 
 /**
  * rotateTarget turns every expected failure into a result; this catches the unexpected (a bug, a state store outage)
- * so one target cannot sink the run's other results and events, and frees the lease it may hold.
+ * so one target cannot sink the run's other results and events, and frees the lease it may hold. Such a failure is
+ * the rotator's own (`INTERNAL`), never reported as Datagrid's.
  */
 async function rotateSafely(ctx: RunContext, input: TargetInputs): Promise<RotationResult> {
   const started = ctx.clock.now();
@@ -33,7 +34,7 @@ async function rotateSafely(ctx: RunContext, input: TargetInputs): Promise<Rotat
       target: input.target.key,
       cause: describeCause(error),
     });
-    await ctx.state.releaseLease(statePkFor(input.target), ctx.runId).catch(() => undefined);
+    await ctx.state.releaseLease(statePkFor(input.target), ctx.lease).catch(() => undefined);
     return {
       serverId: input.target.serverId,
       ...(input.target.teamspaceId !== undefined && { teamspaceId: input.target.teamspaceId }),
@@ -42,14 +43,9 @@ async function rotateSafely(ctx: RunContext, input: TargetInputs): Promise<Rotat
       rolledBack: false,
       attempts: 0,
       durationMs: ctx.clock.now() - started,
-      error: { code: 'DATAGRID_UNAVAILABLE', message: `unexpected error: ${describeCause(error)}` },
+      error: { code: 'INTERNAL', message: `unexpected error: ${describeCause(error)}` },
     };
   }
-}
-
-/** Time a target needs at least: its verification window plus PATCH and rollback requests. */
-function timeNeeded(ctx: RunContext, target: ResolvedTarget): number {
-  return target.verifyTimeoutSeconds * 1000 + 2 * ctx.timing.requestTimeoutMs + ctx.timing.reserveMs;
 }
 
 export async function runRotation(
@@ -104,8 +100,13 @@ export async function runRotation(
   /** Why no PATCH may start now, if so. */
   const refusal = (target: ResolvedTarget): { code: 'HALTED' | 'DEADLINE'; message: string } | undefined => {
     if (haltedBy !== undefined) return { code: 'HALTED', message: `run halted: ${haltedBy}` };
-    if (ctx.timing.deadlineAt - clock.now() < timeNeeded(ctx, target)) {
-      return { code: 'DEADLINE', message: "not started: the Lambda's remaining time cannot cover a verification" };
+    if (clock.now() > latestStartOf(ctx, target)) {
+      return {
+        code: 'DEADLINE',
+        message:
+          "not started: the Lambda's remaining time cannot cover the target's worst case (PATCH, verification and " +
+          'rollback, with their retries)',
+      };
     }
     return undefined;
   };

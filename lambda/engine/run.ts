@@ -34,6 +34,11 @@ export interface EngineDeps {
   log: Log;
   redactor: Redactor;
   timing: Pick<EngineTiming, 'deadlineAt'> & Partial<EngineTiming>;
+  /**
+   * What a retry of this invocation keeps (the EventBridge event id, else the Lambda request id): the lease owner, so
+   * a retry takes over the leases of its crashed attempt at once. @default the run id (a run that is never retried)
+   */
+  leaseOwner?: string;
   onProgress?: ProgressListener;
 }
 
@@ -65,6 +70,7 @@ export async function executeRun(
   const timing: EngineTiming = {
     ...DEFAULT_TIMING,
     requestTimeoutMs: config.datagrid.requestTimeoutMs,
+    maxAttempts: config.datagrid.maxAttempts,
     ...deps.timing,
   };
   log.info('run started', {
@@ -91,6 +97,7 @@ export async function executeRun(
       ...deps,
       onProgress,
       runId,
+      lease: { owner: deps.leaseOwner ?? runId, attempt: runId },
       request,
       api: inputs.api ?? noApi,
       timing,

@@ -74,6 +74,11 @@ export interface VerifyOptions {
   pollIntervalMs: number;
   maxPollIntervalMs: number;
   request: RequestOptions;
+  /**
+   * No poll starts after this (absolute ms by `clock`): a poll started then, retries included, still ends before the
+   * run's Datagrid work must. @default no limit but the verify timeout
+   */
+  lastPollAt?: number;
   /** Shared by a run's targets: times the first poll by the re-syncs seen so far. @default a fresh one */
   resyncTiming?: ResyncTiming;
 }
@@ -87,7 +92,9 @@ export async function verifyResync(
   options: VerifyOptions,
 ): Promise<Verification> {
   const { clock } = options;
-  const giveUpAt = clock.now() + target.verifyTimeoutSeconds * 1000;
+  const timeoutAt = clock.now() + target.verifyTimeoutSeconds * 1000;
+  const giveUpAt = Math.min(timeoutAt, options.lastPollAt ?? timeoutAt);
+  const why = giveUpAt < timeoutAt ? "before the run's deadline" : `within ${target.verifyTimeoutSeconds}s`;
   let server = updated;
   const timing = options.resyncTiming ?? new ResyncTiming();
   const patchedAt = clock.now();
@@ -107,7 +114,7 @@ export async function verifyResync(
           ok: false,
           server,
           code: 'VERIFY_TIMEOUT',
-          message: `re-sync not confirmed within ${target.verifyTimeoutSeconds}s (${health.why})`,
+          message: `re-sync not confirmed ${why} (${health.why})`,
         };
       }
       // Planned at the first pending answer: only verifications that poll take part in the run's timing.

@@ -96,8 +96,15 @@ export interface TargetState {
   lastAttemptAt?: string;
   lastToolCount?: number;
   leaseOwner?: string;
+  /** The attempt (run id) of `leaseOwner` that holds the lease now. */
+  leaseAttempt?: string;
   /** ms since epoch. */
   leaseExpiresAt?: number;
+  /**
+   * The latest incident requested for this target that no incident run has yet rotated away. While it is set, no run
+   * restores a previous credential of the target.
+   */
+  incidentPending?: string;
 }
 
 export interface StateUpdate {
@@ -111,17 +118,47 @@ export interface StateUpdate {
   toolCount?: number;
   /** Present only after a healthy verification: the version now applied. */
   applied?: { versionId: string; authorizationSecretId: string | null };
+  /** An incident run rotated the target: no incident is pending any more. */
+  resolvesIncident?: boolean;
+}
+
+/**
+ * Who holds a target's lease. `owner` is what a Lambda retry of the same invocation keeps (the EventBridge event id,
+ * else the Lambda request id), so a retry takes over the lease its crashed attempt left at once; `attempt` (the run
+ * id) tells that retry from the attempt it replaced, which must no longer act on the target.
+ */
+export interface LeaseHolder {
+  owner: string;
+  attempt: string;
+}
+
+/** What `confirmLease` found. */
+export interface LeaseCheck {
+  /** This attempt still holds the lease (it was extended). */
+  held: boolean;
+  /** An incident requested for the target and not yet rotated away by an incident run. */
+  incidentPending?: string;
 }
 
 export interface StateStore {
   /** Batch read; missing keys are absent from the map. */
   getMany(pks: readonly string[]): Promise<Map<string, TargetState>>;
-  /** Conditional write: true when this owner now holds the lease (none held, or the holder's expired). */
-  acquireLease(pk: string, owner: string, expiresAt: number, now: number): Promise<boolean>;
-  /** Record the outcome and release the lease held by `owner`. */
-  complete(pk: string, owner: string, update: StateUpdate): Promise<void>;
+  /**
+   * Conditional write: true when this holder now holds the lease (none held, the holder's expired, or held by an
+   * earlier attempt of the same owner).
+   */
+  acquireLease(pk: string, holder: LeaseHolder, expiresAt: number, now: number): Promise<boolean>;
+  /**
+   * Conditional write: when this attempt still holds the lease, extends it to `expiresAt`; either way reports an
+   * incident pending on the target. Called before a rollback.
+   */
+  confirmLease(pk: string, holder: LeaseHolder, expiresAt: number): Promise<LeaseCheck>;
+  /** Marks the target as having an incident pending (unconditional: it must never be lost). */
+  markIncident(pk: string, incidentId: string, at: string): Promise<void>;
+  /** Record the outcome and release the lease held by this attempt; throws LeaseLostError when it holds none. */
+  complete(pk: string, holder: LeaseHolder, update: StateUpdate): Promise<void>;
   /** Release without recording (nothing was sent). */
-  releaseLease(pk: string, owner: string): Promise<void>;
+  releaseLease(pk: string, holder: LeaseHolder): Promise<void>;
 }
 
 // ---------- Events ----------

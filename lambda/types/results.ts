@@ -1,4 +1,5 @@
 /** Run requests, results and the run summary, exactly as contract sections 4 and 6 name them. */
+import type { ErrorCode } from '../errors.ts';
 
 export type Action = 'rotate' | 'audit';
 export type Trigger = 'schedule' | 'manual' | 'incident' | 'secret-changed';
@@ -19,7 +20,7 @@ export interface RunRequest {
 }
 
 export interface ResultError {
-  code: string;
+  code: ErrorCode;
   message: string;
 }
 

@@ -65,9 +65,9 @@ describe('McpCredentialRotator with its defaults', () => {
       });
     });
 
-    it('is sized for the five targets: 256 MB, and one wave of the slowest target (120 s verify) twice plus overhead', () => {
-      // 60 s overhead + 2 × (120 s verify + 10 s × 4 attempts)
-      fx.template.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 256, Timeout: 380 });
+    it('is sized for the five targets: 256 MB, and one wave of the slowest target at worst (its change and its rollback) plus overhead', () => {
+      // 60 s overhead + 2 × (120 s verify + 3 requests × (10 s × 4 attempts + 3.5 s backoff))
+      fx.template.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 256, Timeout: 561 });
     });
 
     it('reserves a concurrency of 1 so runs never overlap', () => {

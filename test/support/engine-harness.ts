@@ -1,5 +1,10 @@
 /** Builds a RotatorConfig and a wired engine over the in-memory fakes. */
-import { DEFAULT_CONCURRENCY, DEFAULT_DATAGRID, DEFAULT_TARGET_SETTINGS } from '../../lambda/constants.ts';
+import {
+  DEFAULT_CONCURRENCY,
+  DEFAULT_DATAGRID,
+  DEFAULT_TARGET_SETTINGS,
+  LAMBDA_MAX_TIMEOUT_MS,
+} from '../../lambda/constants.ts';
 import { Redactor } from '../../lambda/engine/redactor.ts';
 import { executeRun } from '../../lambda/engine/run.ts';
 import type { ResolvedTarget, RotatorConfig } from '../../lambda/types/index.ts';
@@ -46,8 +51,10 @@ export class Harness {
   events = new FakeEvents();
   log = new CapturingLog();
   /** Remaining Lambda time at the start of each run. */
-  remainingMs = 15 * 60_000;
+  remainingMs = LAMBDA_MAX_TIMEOUT_MS;
   runs = 0;
+  /** What a Lambda retry keeps (event id or request id); undefined: each run owns its leases by its run id. */
+  leaseOwner: string | undefined;
   progress: [string, number, number][] = [];
 
   constructor() {
@@ -65,6 +72,7 @@ export class Harness {
       log: this.log,
       redactor: new Redactor(),
       timing: { deadlineAt: this.clock.now() + this.remainingMs },
+      ...(this.leaseOwner !== undefined && { leaseOwner: this.leaseOwner }),
       onProgress: (result, finished, total) => this.progress.push([result.serverId, finished, total]),
     });
     return outcome.summary;

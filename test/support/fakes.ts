@@ -12,6 +12,8 @@ import type {
   RequestOptions,
   SecretSource,
   SecretValue,
+  LeaseCheck,
+  LeaseHolder,
   StateStore,
   StateUpdate,
   TargetState,
@@ -236,6 +238,7 @@ export class FakeState implements StateStore {
   items = new Map<string, TargetState>();
   writes: { pk: string; update: StateUpdate }[] = [];
   leaseCalls: string[] = [];
+  confirmCalls: string[] = [];
   getManyCalls = 0;
 
   getMany(pks: readonly string[]): Promise<Map<string, TargetState>> {
@@ -248,22 +251,47 @@ export class FakeState implements StateStore {
     return Promise.resolve(out);
   }
 
-  acquireLease(pk: string, owner: string, expiresAt: number, now: number): Promise<boolean> {
+  acquireLease(pk: string, holder: LeaseHolder, expiresAt: number, now: number): Promise<boolean> {
     this.leaseCalls.push(pk);
     const item = this.items.get(pk);
-    if (item?.leaseOwner !== undefined && item.leaseOwner !== owner && (item.leaseExpiresAt ?? 0) >= now)
+    if (item?.leaseOwner !== undefined && item.leaseOwner !== holder.owner && (item.leaseExpiresAt ?? 0) >= now)
       return Promise.resolve(false);
-    this.items.set(pk, { ...(item ?? { pk, serverId: '' }), leaseOwner: owner, leaseExpiresAt: expiresAt });
+    this.items.set(pk, {
+      ...(item ?? { pk, serverId: '' }),
+      leaseOwner: holder.owner,
+      leaseAttempt: holder.attempt,
+      leaseExpiresAt: expiresAt,
+    });
     return Promise.resolve(true);
   }
 
-  complete(pk: string, owner: string, update: StateUpdate): Promise<void> {
+  #holds(pk: string, holder: LeaseHolder): boolean {
     const item = this.items.get(pk);
-    if (item?.leaseOwner !== owner) return Promise.reject(new Error(`lease on ${pk} lost`));
+    return item?.leaseOwner === holder.owner && item.leaseAttempt === holder.attempt;
+  }
+
+  confirmLease(pk: string, holder: LeaseHolder, expiresAt: number): Promise<LeaseCheck> {
+    this.confirmCalls.push(pk);
+    const item = this.items.get(pk);
+    const held = this.#holds(pk, holder);
+    if (held) this.items.set(pk, { ...item!, leaseExpiresAt: expiresAt });
+    const incidentPending = item?.incidentPending;
+    return Promise.resolve({ held, ...(incidentPending !== undefined && { incidentPending }) });
+  }
+
+  markIncident(pk: string, incidentId: string): Promise<void> {
+    this.items.set(pk, { ...(this.items.get(pk) ?? { pk, serverId: '' }), incidentPending: incidentId });
+    return Promise.resolve();
+  }
+
+  complete(pk: string, holder: LeaseHolder, update: StateUpdate): Promise<void> {
+    const item = this.items.get(pk);
+    if (item === undefined || !this.#holds(pk, holder)) return Promise.reject(new Error(`lease on ${pk} lost`));
     this.writes.push({ pk, update });
-    const { leaseOwner: _o, leaseExpiresAt: _e, ...rest } = item;
+    const { leaseOwner: _o, leaseAttempt: _a, leaseExpiresAt: _e, incidentPending, ...rest } = item;
     this.items.set(pk, {
       ...rest,
+      ...(incidentPending !== undefined && update.resolvesIncident !== true && { incidentPending }),
       serverId: update.serverId,
       ...(update.teamspaceId !== undefined && { teamspaceId: update.teamspaceId }),
       secretId: update.secretId,
@@ -281,10 +309,10 @@ export class FakeState implements StateStore {
     return Promise.resolve();
   }
 
-  releaseLease(pk: string, owner: string): Promise<void> {
+  releaseLease(pk: string, holder: LeaseHolder): Promise<void> {
     const item = this.items.get(pk);
-    if (item?.leaseOwner === owner) {
-      const { leaseOwner: _o, leaseExpiresAt: _e, ...rest } = item;
+    if (item !== undefined && this.#holds(pk, holder)) {
+      const { leaseOwner: _o, leaseAttempt: _a, leaseExpiresAt: _e, ...rest } = item;
       this.items.set(pk, rest);
     }
     return Promise.resolve();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RequestError } from '../../lambda/errors.ts';
-import { parseInvocation } from '../../lambda/invocation.ts';
+import { invocationKeyOf, parseInvocation } from '../../lambda/invocation.ts';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:mcp/github-AbCdEf';
 
@@ -131,5 +131,26 @@ describe('parseInvocation', () => {
     expect(error).toBeInstanceOf(RequestError);
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message).toMatch(/expected/);
+  });
+});
+
+describe('invocationKeyOf (the lease owner a Lambda retry keeps)', () => {
+  const event = { id: 'e1d2c3b4-0000-4000-8000-000000000001', source: 'aws.secretsmanager', 'detail-type': 'x' };
+
+  it("is the EventBridge event's id, whatever the request id of the attempt", () => {
+    expect(invocationKeyOf(event, 'req-1')).toBe('event:e1d2c3b4-0000-4000-8000-000000000001');
+    expect(invocationKeyOf(event, 'req-2')).toBe(invocationKeyOf(event, 'req-1'));
+  });
+
+  it('is the Lambda request id for a direct request (a schedule), which has no event id', () => {
+    expect(invocationKeyOf({ action: 'rotate', trigger: 'schedule' }, 'req-1')).toBe('request:req-1');
+    // A direct request's own `id` field is not an EventBridge id.
+    expect(invocationKeyOf({ action: 'rotate', id: 'mine' }, 'req-1')).toBe('request:req-1');
+  });
+
+  it('is undefined without either (a local run), and ignores ids no AWS service would send', () => {
+    expect(invocationKeyOf({ action: 'rotate' }, undefined)).toBeUndefined();
+    expect(invocationKeyOf({ ...event, id: 'x'.repeat(129) }, 'req-1')).toBe('request:req-1');
+    expect(invocationKeyOf({ ...event, id: 42 }, undefined)).toBeUndefined();
   });
 });

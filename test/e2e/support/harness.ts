@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { DETAIL_TYPE } from '../../../lambda/constants.ts';
 import type { AuditResult, RotationResult, RunCounts, RunSummary } from '../../../lambda/types/results.ts';
-import type { HandlerError } from '../../../local/invoke-handler.ts';
+import type { HandlerError, Invocation } from '../../../local/invoke-handler.ts';
 import { startMoto } from '../../../local/moto.ts';
 import type { RunningMoto } from '../../../local/moto.ts';
 import { LocalStack } from '../../../local/stack.ts';
@@ -76,7 +76,18 @@ export async function runTogether(
   events: unknown[],
   options: StackInvokeOptions = {},
 ): Promise<Run[]> {
-  const invocations = await Promise.all(events.map((e) => stack.invoke<RunSummary>(e, options)));
+  return collectRuns(
+    stack,
+    events.map((e) => stack.invoke<RunSummary>(e, options)),
+  );
+}
+
+/**
+ * Runs started by the caller (e.g. one after another, overlapping), collected and checked as `runTogether` does: once
+ * every one has ended, their events are received and each run gets its own.
+ */
+export async function collectRuns(stack: LocalStack, started: Promise<Invocation<RunSummary>>[]): Promise<Run[]> {
+  const invocations = await Promise.all(started);
   const received = await stack.receiveEvents();
   const state = await stack.stateItems();
   expectNoLeak('the state table', JSON.stringify(state));
@@ -95,7 +106,11 @@ export async function runTogether(
 
     const runId = invocation.summary?.runId ?? runIdInError(invocation.error);
     const own =
-      runId === undefined ? (events.length === 1 ? received : []) : received.filter((e) => e.detail.runId === runId);
+      runId === undefined
+        ? invocations.length === 1
+          ? received
+          : []
+        : received.filter((e) => e.detail.runId === runId);
     for (const e of own) claimed.add(e);
     const completed = own.find((e) => e['detail-type'] === DETAIL_TYPE.runCompleted)?.detail;
     const detailsOf = <T>(type: string) =>
@@ -121,7 +136,7 @@ export async function runTogether(
       audits,
     };
   });
-  if (events.length > 1) {
+  if (invocations.length > 1) {
     expect(
       received.filter((e) => !claimed.has(e)),
       'every event belongs to one of the runs',

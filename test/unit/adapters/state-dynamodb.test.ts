@@ -200,13 +200,16 @@ describe('getMany', () => {
   });
 });
 
+const RUN_1 = { owner: 'request:req-1', attempt: 'run-1' };
+const RUN_2 = { owner: 'request:req-2', attempt: 'run-2' };
+
 describe('acquireLease', () => {
   it('takes the lease with a condition that admits a free, expired or own lease', async () => {
     ddb.on(UpdateItemCommand).resolves({});
 
     const acquired = await createStateStore(new DynamoDBClient({}), TABLE, { clock }).acquireLease(
       'target##srv_1',
-      'run-1',
+      RUN_1,
       1_700_000_300_000,
       1_700_000_000_000,
     );
@@ -215,11 +218,16 @@ describe('acquireLease', () => {
     expect(ddb.commandCalls(UpdateItemCommand)[0]!.args[0].input).toStrictEqual({
       TableName: TABLE,
       Key: { pk: { S: 'target##srv_1' } },
-      UpdateExpression: 'SET #leaseOwner = :owner, #leaseExpiresAt = :expiresAt',
+      UpdateExpression: 'SET #leaseOwner = :owner, #leaseAttempt = :attempt, #leaseExpiresAt = :expiresAt',
       ConditionExpression: 'attribute_not_exists(#leaseOwner) OR #leaseExpiresAt < :now OR #leaseOwner = :owner',
-      ExpressionAttributeNames: { '#leaseOwner': 'leaseOwner', '#leaseExpiresAt': 'leaseExpiresAt' },
+      ExpressionAttributeNames: {
+        '#leaseOwner': 'leaseOwner',
+        '#leaseAttempt': 'leaseAttempt',
+        '#leaseExpiresAt': 'leaseExpiresAt',
+      },
       ExpressionAttributeValues: {
-        ':owner': { S: 'run-1' },
+        ':owner': { S: 'request:req-1' },
+        ':attempt': { S: 'run-1' },
         ':expiresAt': { N: '1700000300000' },
         ':now': { N: '1700000000000' },
       },
@@ -229,14 +237,14 @@ describe('acquireLease', () => {
   it('is refused when another run holds an unexpired lease', async () => {
     ddb.on(UpdateItemCommand).rejects(conditionFailed());
     const store = createStateStore(new DynamoDBClient({}), TABLE, { clock });
-    await expect(store.acquireLease('target##srv_1', 'run-2', 2, 1)).resolves.toBe(false);
+    await expect(store.acquireLease('target##srv_1', RUN_2, 2, 1)).resolves.toBe(false);
   });
 
   it('lets any other error through', async () => {
     const error = Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' });
     ddb.on(UpdateItemCommand).rejects(error);
     const store = createStateStore(new DynamoDBClient({}), TABLE, { clock });
-    await expect(store.acquireLease('target##srv_1', 'run-2', 2, 1)).rejects.toThrow('Rate exceeded');
+    await expect(store.acquireLease('target##srv_1', RUN_2, 2, 1)).rejects.toThrow('Rate exceeded');
   });
 });
 
@@ -244,7 +252,7 @@ describe('complete', () => {
   it('records a healthy rotation, the applied version and releases the lease in one conditional write', async () => {
     ddb.on(UpdateItemCommand).resolves({});
 
-    await createStateStore(new DynamoDBClient({}), TABLE, { clock }).complete('target#ts_1#srv_1', 'run-1', {
+    await createStateStore(new DynamoDBClient({}), TABLE, { clock }).complete('target#ts_1#srv_1', RUN_1, {
       serverId: 'srv_1',
       teamspaceId: 'ts_1',
       secretId: 'mcp/github',
@@ -265,8 +273,8 @@ describe('complete', () => {
         '#lastOutcome = :lastOutcome, #lastRunId = :lastRunId, #lastAttemptAt = :lastAttemptAt, ' +
         '#lastToolCount = :lastToolCount, #appliedVersionId = :appliedVersionId, #appliedAt = :appliedAt, ' +
         '#authorizationSecretId = :authorizationSecretId ' +
-        'REMOVE #lastErrorCode, #leaseOwner, #leaseExpiresAt',
-      ConditionExpression: '#leaseOwner = :owner',
+        'REMOVE #lastErrorCode, #leaseOwner, #leaseAttempt, #leaseExpiresAt',
+      ConditionExpression: '#leaseOwner = :owner AND #leaseAttempt = :attempt',
       ExpressionAttributeNames: {
         '#serverId': 'serverId',
         '#teamspaceId': 'teamspaceId',
@@ -280,6 +288,7 @@ describe('complete', () => {
         '#appliedAt': 'appliedAt',
         '#authorizationSecretId': 'authorizationSecretId',
         '#leaseOwner': 'leaseOwner',
+        '#leaseAttempt': 'leaseAttempt',
         '#leaseExpiresAt': 'leaseExpiresAt',
       },
       ExpressionAttributeValues: {
@@ -293,7 +302,8 @@ describe('complete', () => {
         ':appliedVersionId': { S: 'v-3' },
         ':appliedAt': { S: '2025-01-02T03:04:05.000Z' },
         ':authorizationSecretId': { NULL: true },
-        ':owner': { S: 'run-1' },
+        ':owner': { S: 'request:req-1' },
+        ':attempt': { S: 'run-1' },
       },
     });
   });
@@ -301,7 +311,7 @@ describe('complete', () => {
   it('records a failure without touching the applied version', async () => {
     ddb.on(UpdateItemCommand).resolves({});
 
-    await createStateStore(new DynamoDBClient({}), TABLE, { clock }).complete('target##srv_1', 'run-2', {
+    await createStateStore(new DynamoDBClient({}), TABLE, { clock }).complete('target##srv_1', RUN_2, {
       serverId: 'srv_1',
       secretId: 'mcp/github',
       runId: 'run-2',
@@ -313,9 +323,9 @@ describe('complete', () => {
     const input = ddb.commandCalls(UpdateItemCommand)[0]!.args[0].input;
     expect(input.UpdateExpression).toBe(
       'SET #serverId = :serverId, #secretId = :secretId, #lastOutcome = :lastOutcome, #lastRunId = :lastRunId, ' +
-        '#lastAttemptAt = :lastAttemptAt, #lastErrorCode = :lastErrorCode REMOVE #leaseOwner, #leaseExpiresAt',
+        '#lastAttemptAt = :lastAttemptAt, #lastErrorCode = :lastErrorCode REMOVE #leaseOwner, #leaseAttempt, #leaseExpiresAt',
     );
-    expect(input.ConditionExpression).toBe('#leaseOwner = :owner');
+    expect(input.ConditionExpression).toBe('#leaseOwner = :owner AND #leaseAttempt = :attempt');
     expect(input.ExpressionAttributeValues).toStrictEqual({
       ':serverId': { S: 'srv_1' },
       ':secretId': { S: 'mcp/github' },
@@ -323,7 +333,8 @@ describe('complete', () => {
       ':lastRunId': { S: 'run-2' },
       ':lastAttemptAt': { S: '2025-01-03T00:00:00.000Z' },
       ':lastErrorCode': { S: 'VERIFY_TOOL_COUNT' },
-      ':owner': { S: 'run-2' },
+      ':owner': { S: 'request:req-2' },
+      ':attempt': { S: 'run-2' },
     });
     expect(Object.keys(input.ExpressionAttributeNames!).sort()).toEqual(
       [
@@ -334,6 +345,7 @@ describe('complete', () => {
         '#lastAttemptAt',
         '#lastErrorCode',
         '#leaseOwner',
+        '#leaseAttempt',
         '#leaseExpiresAt',
       ].sort(),
     );
@@ -341,7 +353,7 @@ describe('complete', () => {
 
   it('writes a string authorization reference as a string', async () => {
     ddb.on(UpdateItemCommand).resolves({});
-    await createStateStore(new DynamoDBClient({}), TABLE, { clock }).complete('target##srv_1', 'run-1', {
+    await createStateStore(new DynamoDBClient({}), TABLE, { clock }).complete('target##srv_1', RUN_1, {
       serverId: 'srv_1',
       secretId: 'mcp/github',
       runId: 'run-1',
@@ -356,7 +368,7 @@ describe('complete', () => {
   it('says the lease was lost when another run took it', async () => {
     ddb.on(UpdateItemCommand).rejects(conditionFailed());
     const store = createStateStore(new DynamoDBClient({}), TABLE, { clock });
-    const done = store.complete('target##srv_1', 'run-1', {
+    const done = store.complete('target##srv_1', RUN_1, {
       serverId: 'srv_1',
       secretId: 'mcp/github',
       runId: 'run-1',
@@ -364,33 +376,39 @@ describe('complete', () => {
       outcome: 'rotated',
     });
     await expect(done).rejects.toBeInstanceOf(LeaseLostError);
-    await expect(done).rejects.toThrow(/target##srv_1 was not recorded: the lease of run-1 was lost/);
+    await expect(done).rejects.toThrow(
+      /target##srv_1 was not recorded: the lease of request:req-1 \(attempt run-1\) was lost/,
+    );
   });
 });
 
 describe('releaseLease', () => {
-  it('removes the lease only when this owner holds it', async () => {
+  it('removes the lease only when this attempt holds it', async () => {
     ddb.on(UpdateItemCommand).resolves({});
-    await createStateStore(new DynamoDBClient({}), TABLE, { clock }).releaseLease('target##srv_1', 'run-1');
+    await createStateStore(new DynamoDBClient({}), TABLE, { clock }).releaseLease('target##srv_1', RUN_1);
     expect(ddb.commandCalls(UpdateItemCommand)[0]!.args[0].input).toStrictEqual({
       TableName: TABLE,
       Key: { pk: { S: 'target##srv_1' } },
-      UpdateExpression: 'REMOVE #leaseOwner, #leaseExpiresAt',
-      ConditionExpression: '#leaseOwner = :owner',
-      ExpressionAttributeNames: { '#leaseOwner': 'leaseOwner', '#leaseExpiresAt': 'leaseExpiresAt' },
-      ExpressionAttributeValues: { ':owner': { S: 'run-1' } },
+      UpdateExpression: 'REMOVE #leaseOwner, #leaseAttempt, #leaseExpiresAt',
+      ConditionExpression: '#leaseOwner = :owner AND #leaseAttempt = :attempt',
+      ExpressionAttributeNames: {
+        '#leaseOwner': 'leaseOwner',
+        '#leaseAttempt': 'leaseAttempt',
+        '#leaseExpiresAt': 'leaseExpiresAt',
+      },
+      ExpressionAttributeValues: { ':owner': { S: 'request:req-1' }, ':attempt': { S: 'run-1' } },
     });
   });
 
   it('ignores a lease already released or taken by another run', async () => {
     ddb.on(UpdateItemCommand).rejects(conditionFailed());
     const store = createStateStore(new DynamoDBClient({}), TABLE, { clock });
-    await expect(store.releaseLease('target##srv_1', 'run-1')).resolves.toBeUndefined();
+    await expect(store.releaseLease('target##srv_1', RUN_1)).resolves.toBeUndefined();
   });
 
   it('lets any other error through', async () => {
     ddb.on(UpdateItemCommand).rejects(Object.assign(new Error('boom'), { name: 'InternalServerError' }));
     const store = createStateStore(new DynamoDBClient({}), TABLE, { clock });
-    await expect(store.releaseLease('target##srv_1', 'run-1')).rejects.toThrow('boom');
+    await expect(store.releaseLease('target##srv_1', RUN_1)).rejects.toThrow('boom');
   });
 });
