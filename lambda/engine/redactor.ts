@@ -5,8 +5,11 @@
  */
 export const REDACTED = '[REDACTED]';
 
-/** Shorter values are not scrubbed: they would match ordinary text everywhere and protect nothing. */
-const MIN_SCRUB_LENGTH = 4;
+/**
+ * Shorter values are not scrubbed: they would match ordinary text everywhere and protect nothing. A credential
+ * shorter than this is therefore refused (credential.ts), so that every credential can be scrubbed.
+ */
+export const MIN_SCRUB_LENGTH = 4;
 
 /**
  * Values are indexed by their first MIN_SCRUB_LENGTH characters, so a scrub costs one map lookup per character of the

@@ -6,7 +6,7 @@ import { DatagridError, RotatorError, describeCause } from '../errors.ts';
 import type { McpServer, ResolvedTarget, SecretValue, TargetState } from '../types/index.ts';
 import type { RotationResult } from '../types/results.ts';
 import type { ChangeOutcome, DatagridTurn, RunContext } from './context.ts';
-import { authorizationFor } from './credential.ts';
+import { authorizationFor, credentialForms } from './credential.ts';
 import { isHealthy, lastSyncedAtOf, toolCountOf, verifyResync, type Verification } from './verify.ts';
 import { statePkFor } from './state-key.ts';
 
@@ -217,9 +217,8 @@ async function rollBack(
   if (previous === secret.versionId) return { ok: false, note: 'no rollback: the previous version is the current one' };
   try {
     const old = await ctx.secrets.getVersion(target.secretId, previous);
+    for (const form of credentialForms(old, target)) ctx.redactor.add(form);
     const authorization = authorizationFor(old, target);
-    ctx.redactor.add(old.value);
-    ctx.redactor.add(authorization);
     const restored = await ctx.api.updateAuthorization(
       target.teamspaceId,
       target.serverId,
