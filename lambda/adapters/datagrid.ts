@@ -235,7 +235,9 @@ export function createDatagridApiFactory(options: DatagridClientOptions): Datagr
         const text = await readText(body, MAX_BODY_BYTES);
         const parsed = parseJson(text, call.parse);
         // A 2xx that is not our object is most likely a proxy's page: transient.
-        return parsed.ok ? parsed : { ok: false, failure: { ...transient(parsed.problem, status), invalidAnswer: true } };
+        return parsed.ok
+          ? parsed
+          : { ok: false, failure: { ...transient(parsed.problem, status), invalidAnswer: true } };
       }
 
       const code = codeForStatus(status, call);
