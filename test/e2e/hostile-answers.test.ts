@@ -1,0 +1,174 @@
+/**
+ * Answers and inputs a hostile review tried on the built bundle: a teamspace list with odd neighbours, a GET that
+ * returns another server's record, an upstream that echoes the credential, weak or short secrets, and configuration
+ * that would widen access. Every run goes through the harness's leak canary.
+ */
+import { describe, expect, it } from 'vitest';
+import { canary, newStack, requests, rotationOf, run, useLocalAws } from './support/harness.ts';
+
+useLocalAws();
+
+const SCHEDULE = { action: 'rotate', trigger: 'schedule' };
+const LIST = '/organization/mcp-servers';
+
+type ServerBody = Record<string, unknown> & { id: string; metadata: Record<string, unknown> | null };
+type ListBody = { object: 'list'; data: ServerBody[] };
+
+describe('the teamspace list is checked only as far as finding the targets needs', () => {
+  it('unconfigured neighbours with null tool_count / last_synced_at or a broken record fail no target', async () => {
+    const stack = await newStack();
+    const github = await stack.addServer({ name: 'github', teamspaceId: 'ts_eng', token: canary('github') });
+    const linear = await stack.addServer({ name: 'linear', teamspaceId: 'ts_eng', token: canary('linear') });
+    const fresh = await stack.addServer({ name: 'fresh', teamspaceId: 'ts_eng', token: canary('fresh') });
+    const broken = await stack.addServer({ name: 'broken', teamspaceId: 'ts_eng', token: canary('broken') });
+    await stack.writeConfig({ targets: [github.target, linear.target] });
+    stack.datagrid.faults.add({
+      method: 'GET',
+      path: LIST,
+      fault: {
+        type: 'rewrite-body',
+        rewrite: (body) => {
+          const list = body as ListBody;
+          for (const server of list.data) {
+            // No tools yet and never synced: valid values, for a neighbour and for a target alike.
+            if (server.id === fresh.serverId || server.id === linear.serverId) {
+              server.metadata = { ...server.metadata, tool_count: null, last_synced_at: null };
+            }
+          }
+          return {
+            ...list,
+            data: list.data.map((s) => (s.id === broken.serverId ? { id: s.id, status: 42, metadata: 'x' } : s)),
+          };
+        },
+      },
+    });
+
+    const result = await run(stack, SCHEDULE);
+
+    expect(result.ok).toBe(true);
+    expect(rotationOf(result, github)).toMatchObject({ outcome: 'rotated', status: 'active' });
+    expect(rotationOf(result, linear)).toMatchObject({ outcome: 'rotated', status: 'active', toolCount: 3 });
+    expect(rotationOf(result, linear)).not.toHaveProperty('previousToolCount');
+  });
+
+  it("a target's own unusable record fails that target alone, naming it, and nothing is sent for it", async () => {
+    const stack = await newStack();
+    const github = await stack.addServer({ name: 'github', teamspaceId: 'ts_eng', token: canary('github') });
+    const linear = await stack.addServer({ name: 'linear', teamspaceId: 'ts_eng', token: canary('linear') });
+    await stack.writeConfig({ targets: [github.target, linear.target], concurrency: { haltAfterFailures: 0 } });
+    stack.datagrid.faults.add({
+      method: 'GET',
+      path: LIST,
+      fault: {
+        type: 'rewrite-body',
+        rewrite: (body) => {
+          const list = body as ListBody;
+          return { ...list, data: list.data.map((s) => (s.id === linear.serverId ? { ...s, status: null } : s)) };
+        },
+      },
+    });
+
+    const result = await run(stack, SCHEDULE);
+
+    expect(rotationOf(result, github).outcome).toBe('rotated');
+    const failed = rotationOf(result, linear);
+    expect(failed).toMatchObject({ outcome: 'failed', error: { code: 'DATAGRID_UNAVAILABLE' } });
+    expect(failed.error?.message).toContain(`unusable record of MCP server ${linear.serverId} in teamspace ts_eng`);
+    expect(failed.error?.message).toContain('status');
+    expect(requests(stack, 'PATCH')).toEqual([`PATCH ${LIST}/${github.serverId}`]);
+  });
+});
+
+describe('answers are checked against the question', () => {
+  it("a GET that answers with another server's healthy record does not verify a rotation", async () => {
+    const stack = await newStack({ emulator: { syncMode: 'async', asyncDelayMs: 100 } });
+    const github = await stack.addServer({
+      name: 'github',
+      teamspaceId: 'ts_eng',
+      token: canary('github-new'),
+      initialToken: canary('github-old'),
+    });
+    const other = await stack.addServer({ name: 'other', teamspaceId: 'ts_eng', token: canary('other') });
+    await stack.datagrid.idle();
+    // The upstream does not accept the new token: the real re-sync fails.
+    github.mcp.setTokens([stack.authorizationOf(github)!.replace(/^Bearer /, '')]);
+    await stack.writeConfig({ targets: [github.target] });
+    stack.datagrid.faults.add({
+      method: 'GET',
+      path: `${LIST}/${github.serverId}`,
+      fault: {
+        type: 'rewrite-body',
+        rewrite: () => {
+          const healthy = stack.datagrid.servers.get(other.serverId)!.server;
+          return { ...healthy, metadata: { ...healthy.metadata, last_synced_at: new Date().toISOString() } };
+        },
+      },
+    });
+
+    const result = await run(stack, SCHEDULE);
+
+    const rotation = rotationOf(result, github);
+    expect(rotation.outcome).toBe('failed');
+    expect(rotation.error?.code).toBe('DATAGRID_UNAVAILABLE');
+    expect(rotation.error?.message).toContain(
+      `the response was the record of MCP server "${other.serverId}", not of "${github.serverId}"`,
+    );
+    expect(await stack.stateOf(github)).not.toHaveProperty('appliedVersionId');
+  });
+});
+
+describe('credentials are redacted, and only they', () => {
+  it('the bare credential of a jsonKey secret, echoed by the upstream as the status, is redacted everywhere', async () => {
+    const stack = await newStack();
+    const token = canary('github-json');
+    const github = await stack.addServer({ name: 'github', jsonKey: 'token', token });
+    await stack.writeConfig({ targets: [github.target] });
+    stack.datagrid.faults.add({
+      method: 'PATCH',
+      path: `${LIST}/${github.serverId}`,
+      fault: { type: 'rewrite-body', rewrite: (body) => ({ ...(body as ServerBody), status: token }) },
+    });
+
+    // run() fails the test if the token shows up in the logs, the result, the error, an event or the state table.
+    const result = await run(stack, SCHEDULE);
+
+    expect(rotationOf(result, github)).toMatchObject({
+      outcome: 'failed',
+      status: '[REDACTED]',
+      error: { code: 'VERIFY_UNHEALTHY' },
+    });
+    expect(rotationOf(result, github).error?.message).toContain('server status is "[REDACTED]" after the update');
+  });
+
+  it('a credential shorter than 4 characters is INVALID_SECRET_VALUE, and nothing is sent', async () => {
+    const stack = await newStack();
+    const short = await stack.addServer({ name: 'short', token: 'a1b', initialToken: canary('short-initial') });
+    await stack.writeConfig({ targets: [short.target] });
+
+    const result = await run(stack, SCHEDULE);
+
+    expect(rotationOf(result, short)).toMatchObject({ outcome: 'failed', error: { code: 'INVALID_SECRET_VALUE' } });
+    expect(rotationOf(result, short).error?.message).toContain('is 3 characters long; at least 4 are required');
+    expect(requests(stack, 'PATCH')).toEqual([]);
+  });
+
+  it('a secret equal to "active" or to a server id leaves ids and statuses intact, and appears nowhere else', async () => {
+    const stack = await newStack();
+    const weak = await stack.addServer({ name: 'weak', token: 'active', initialToken: canary('weak-initial') });
+    const self = await stack.addServer({ name: 'self', token: canary('self-initial') });
+    // The upstream now issues a credential equal to the server's own id.
+    await stack.rotateUpstream(self, self.serverId, { alsoAccept: [self.serverId] });
+    await stack.writeConfig({ targets: [weak.target, self.target] });
+
+    const result = await run(stack, SCHEDULE);
+
+    expect(result.ok).toBe(true);
+    // rotationOf finds each result by its serverId: the ids came through whole.
+    expect(rotationOf(result, weak)).toMatchObject({ outcome: 'rotated', status: 'active', secretId: weak.secretId });
+    expect(rotationOf(result, self)).toMatchObject({ outcome: 'rotated', status: 'active', serverId: self.serverId });
+    const written = JSON.stringify([result.events, result.stdout, result.summary, await stack.stateItems()]);
+    expect(written).not.toContain('[REDACTED]');
+    expect(written).not.toContain('Bearer active');
+    expect(written).not.toContain(`Bearer ${self.serverId}`);
+  });
+});
