@@ -4,6 +4,7 @@
  * that would widen access. Every run goes through the harness's leak canary.
  */
 import { describe, expect, it } from 'vitest';
+import { startEventBridgeProxy } from './support/eventbridge-proxy.ts';
 import { canary, newStack, requests, rotationOf, run, useLocalAws } from './support/harness.ts';
 
 useLocalAws();
@@ -170,5 +171,59 @@ describe('credentials are redacted, and only they', () => {
     expect(written).not.toContain('[REDACTED]');
     expect(written).not.toContain('Bearer active');
     expect(written).not.toContain(`Bearer ${self.serverId}`);
+  });
+});
+
+describe('the run summary is the last event, sent once', () => {
+  async function twoTargets() {
+    const stack = await newStack();
+    const github = await stack.addServer({ name: 'github', token: canary('github') });
+    const linear = await stack.addServer({ name: 'linear', token: canary('linear') });
+    await stack.writeConfig({ targets: [github.target, linear.target] });
+    return { stack, github, linear };
+  }
+
+  it('a throttled result is sent again before the summary, never after it', async () => {
+    const { stack, linear } = await twoTargets();
+    const proxy = await startEventBridgeProxy({
+      target: stack.moto.endpoint,
+      refuse: (entry, call) => entry === linear.serverId && call === 0,
+    });
+    try {
+      // run() checks that exactly one event per result and one summary were delivered.
+      const result = await run(stack, SCHEDULE, { env: { AWS_ENDPOINT_URL_EVENTBRIDGE: proxy.url } });
+
+      expect(result.ok).toBe(true);
+      const sent = proxy.calls.flatMap((c) => c.entries);
+      expect(sent.filter((e) => e === 'summary')).toHaveLength(1);
+      expect(sent.at(-1)).toBe('summary');
+      expect(proxy.calls.at(-1)!.entries).toEqual(['summary']);
+      expect(sent.filter((e) => e === linear.serverId)).toHaveLength(2);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('an answer that counts a refusal without saying which re-sends nothing: no duplicate event or summary', async () => {
+    const { stack, github, linear } = await twoTargets();
+    const proxy = await startEventBridgeProxy({
+      target: stack.moto.endpoint,
+      countWithoutEntries: (_, call) => (call === 0 ? 1 : undefined),
+    });
+    try {
+      const result = await run(stack, SCHEDULE, { env: { AWS_ENDPOINT_URL_EVENTBRIDGE: proxy.url } });
+
+      // Every entry of that call was in fact delivered; the rotator cannot know which one EventBridge counted, so
+      // it reports one event as undelivered (the run fails, for alarms) instead of delivering the others twice.
+      expect(result.ok).toBe(false);
+      expect(result.error?.message).toMatch(/1 result event\(s\) could not be delivered/);
+      const delivered = result.events.map((e) =>
+        e['detail-type'] === 'MCP Rotation Run Completed' ? 'summary' : String(e.detail.serverId),
+      );
+      expect(delivered.sort()).toEqual([github.serverId, linear.serverId, 'summary'].sort());
+      expect(proxy.calls.flatMap((c) => c.entries).filter((e) => e === 'summary')).toHaveLength(1);
+    } finally {
+      await proxy.close();
+    }
   });
 });
