@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { startEventBridgeProxy } from './support/eventbridge-proxy.ts';
-import { canary, newStack, requests, rotationOf, run, useLocalAws } from './support/harness.ts';
+import { auditOf, canary, findingCodes, newStack, requests, rotationOf, run, useLocalAws } from './support/harness.ts';
 
 useLocalAws();
 
@@ -50,6 +50,31 @@ describe('the teamspace list is checked only as far as finding the targets needs
     expect(rotationOf(result, github)).toMatchObject({ outcome: 'rotated', status: 'active' });
     expect(rotationOf(result, linear)).toMatchObject({ outcome: 'rotated', status: 'active', toolCount: 3 });
     expect(rotationOf(result, linear)).not.toHaveProperty('previousToolCount');
+  });
+
+  it('an audit reads a null tool_count as no tools yet: a finding about the server, not an invalid answer', async () => {
+    const stack = await newStack();
+    const github = await stack.addServer({ name: 'github', teamspaceId: 'ts_eng', token: canary('github') });
+    await stack.writeConfig({ targets: [github.target] });
+    expect(rotationOf(await run(stack, SCHEDULE), github).outcome).toBe('rotated');
+    stack.datagrid.faults.add({
+      method: 'GET',
+      path: LIST,
+      fault: {
+        type: 'rewrite-body',
+        rewrite: (body) => {
+          const list = body as ListBody;
+          for (const server of list.data) server.metadata = { ...server.metadata, tool_count: null };
+          return list;
+        },
+      },
+    });
+
+    const audit = await run(stack, { action: 'audit' });
+
+    expect(auditOf(audit, github)).toMatchObject({ status: 'active', compliant: false });
+    expect(findingCodes(auditOf(audit, github))).toEqual(['TOOL_COUNT_BELOW_MIN']);
+    expect(auditOf(audit, github)).not.toHaveProperty('toolCount');
   });
 
   it("a target's own unusable record fails that target alone, naming it, and nothing is sent for it", async () => {
