@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { startEventBridgeProxy } from './support/eventbridge-proxy.ts';
 import { auditOf, canary, findingCodes, newStack, requests, rotationOf, run, useLocalAws } from './support/harness.ts';
+import type { LocalStack } from './support/harness.ts';
 
 useLocalAws();
 
@@ -15,6 +16,21 @@ const LIST = '/organization/mcp-servers';
 type ServerBody = Record<string, unknown> & { id: string; metadata: Record<string, unknown> | null };
 type ListBody = { object: 'list'; data: ServerBody[] };
 
+/** Datagrid's list answers from now on hold, for each server, what `entry` makes of its record. */
+function rewriteListEntries(stack: LocalStack, entry: (server: ServerBody) => unknown): void {
+  stack.datagrid.faults.add({
+    method: 'GET',
+    path: LIST,
+    fault: {
+      type: 'rewrite-body',
+      rewrite: (body) => {
+        const list = body as ListBody;
+        return { ...list, data: list.data.map(entry) };
+      },
+    },
+  });
+}
+
 describe('the teamspace list is checked only as far as finding the targets needs', () => {
   it('unconfigured neighbours with null tool_count / last_synced_at or a broken record fail no target', async () => {
     const stack = await newStack();
@@ -23,25 +39,13 @@ describe('the teamspace list is checked only as far as finding the targets needs
     const fresh = await stack.addServer({ name: 'fresh', teamspaceId: 'ts_eng', token: canary('fresh') });
     const broken = await stack.addServer({ name: 'broken', teamspaceId: 'ts_eng', token: canary('broken') });
     await stack.writeConfig({ targets: [github.target, linear.target] });
-    stack.datagrid.faults.add({
-      method: 'GET',
-      path: LIST,
-      fault: {
-        type: 'rewrite-body',
-        rewrite: (body) => {
-          const list = body as ListBody;
-          for (const server of list.data) {
-            // No tools yet and never synced: valid values, for a neighbour and for a target alike.
-            if (server.id === fresh.serverId || server.id === linear.serverId) {
-              server.metadata = { ...server.metadata, tool_count: null, last_synced_at: null };
-            }
-          }
-          return {
-            ...list,
-            data: list.data.map((s) => (s.id === broken.serverId ? { id: s.id, status: 42, metadata: 'x' } : s)),
-          };
-        },
-      },
+    rewriteListEntries(stack, (server) => {
+      if (server.id === broken.serverId) return { id: server.id, status: 42, metadata: 'x' };
+      // No tools yet and never synced: valid values, for a neighbour and for a target alike.
+      if (server.id === fresh.serverId || server.id === linear.serverId) {
+        return { ...server, metadata: { ...server.metadata, tool_count: null, last_synced_at: null } };
+      }
+      return server;
     });
 
     const result = await run(stack, SCHEDULE);
@@ -57,18 +61,7 @@ describe('the teamspace list is checked only as far as finding the targets needs
     const github = await stack.addServer({ name: 'github', teamspaceId: 'ts_eng', token: canary('github') });
     await stack.writeConfig({ targets: [github.target] });
     expect(rotationOf(await run(stack, SCHEDULE), github).outcome).toBe('rotated');
-    stack.datagrid.faults.add({
-      method: 'GET',
-      path: LIST,
-      fault: {
-        type: 'rewrite-body',
-        rewrite: (body) => {
-          const list = body as ListBody;
-          for (const server of list.data) server.metadata = { ...server.metadata, tool_count: null };
-          return list;
-        },
-      },
-    });
+    rewriteListEntries(stack, (server) => ({ ...server, metadata: { ...server.metadata, tool_count: null } }));
 
     const audit = await run(stack, { action: 'audit' });
 
@@ -82,17 +75,7 @@ describe('the teamspace list is checked only as far as finding the targets needs
     const github = await stack.addServer({ name: 'github', teamspaceId: 'ts_eng', token: canary('github') });
     const linear = await stack.addServer({ name: 'linear', teamspaceId: 'ts_eng', token: canary('linear') });
     await stack.writeConfig({ targets: [github.target, linear.target], concurrency: { haltAfterFailures: 0 } });
-    stack.datagrid.faults.add({
-      method: 'GET',
-      path: LIST,
-      fault: {
-        type: 'rewrite-body',
-        rewrite: (body) => {
-          const list = body as ListBody;
-          return { ...list, data: list.data.map((s) => (s.id === linear.serverId ? { ...s, status: null } : s)) };
-        },
-      },
-    });
+    rewriteListEntries(stack, (server) => (server.id === linear.serverId ? { ...server, status: null } : server));
 
     const result = await run(stack, SCHEDULE);
 
