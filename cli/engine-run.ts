@@ -58,7 +58,7 @@ export async function runEngine(options: EngineOptions, fields: EngineRequest, i
     });
   } catch (error) {
     // A library error may echo what it was sent; the run's redactor knows every value the run read.
-    if (error instanceof Error) error.message = redactor.scrub(error.message);
+    redactor.scrubError(error);
     throw error;
   } finally {
     clients.destroy();

@@ -20,8 +20,12 @@ import type { ResolvedTarget, RotatorConfig } from './types/config.ts';
 
 const SECRET_PLACEHOLDER = '{{secret}}';
 const WITHOUT_SURROUNDING_WHITESPACE = /^(?:\S(?:[\s\S]*\S)?)?$/;
-// The request syntax `teamspaceId/serverId` and the target key rely on ids never containing a slash.
-const WITHOUT_SLASH = /^[^/]*$/;
+// The request syntax `teamspaceId/serverId` relies on ids never containing a slash, and the state table's key
+// `target#<teamspaceId>#<serverId>` on ids never containing "#" (else two targets could share one key).
+const WITHOUT_SEPARATORS = /^[^/#]*$/;
+// What Secrets Manager allows in a secret name. A `*` or `?` would become an IAM wildcard in the deployed grant.
+const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+const SECRET_ARN = /^arn:aws(?:-[a-z]+)*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
 // CR/LF would split the Authorization header; NUL and other C0 controls are rejected by HTTP clients mid-run.
 // eslint-disable-next-line no-control-regex
 const WITHOUT_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f]*$/;
@@ -37,7 +41,17 @@ function id(description: string) {
 }
 
 function pathSegmentId(description: string) {
-  return id(description).check(z.regex(WITHOUT_SLASH, 'must not contain "/"'));
+  return id(description).check(z.regex(WITHOUT_SEPARATORS, 'must not contain "/" or "#"'));
+}
+
+function secretId(description: string) {
+  return id(description).check(
+    z.refine(
+      // Empty and whitespace-wrapped ids are reported by id() already.
+      (value) => value.trim() !== value || value === '' || SECRET_NAME.test(value) || SECRET_ARN.test(value),
+      'expected a Secrets Manager secret name (letters, digits and /_+=.@- only) or secret ARN; wildcards (* ?) are not allowed',
+    ),
+  );
 }
 
 function integer(min: number, max: number, description: string, builtIn: number) {
@@ -62,6 +76,12 @@ const baseUrl = z.url({ protocol: /^https?$/, error: 'expected an absolute http(
     const url = URL.parse(value);
     return url === null || url.protocol === 'https:' || isLoopbackHost(url.hostname);
   }, 'https required unless the host is loopback (127.0.0.0/8, ::1, localhost)'),
+  // The configuration ships inside the Lambda asset: a credential in the URL would be readable by anyone who can
+  // read the function's code. The API key comes from apiKeySecretId.
+  z.refine((value) => {
+    const url = URL.parse(value);
+    return url === null || (url.username === '' && url.password === '');
+  }, 'must not contain user info (user:password@); the API key is read from datagrid.apiKeySecretId'),
   // Request paths are appended to the base URL; a query or fragment would swallow them.
   z.refine((value) => {
     const url = URL.parse(value);
@@ -124,13 +144,13 @@ const targetSettingsShape = {
 const targetShape = {
   serverId: pathSegmentId('Datagrid MCP server id.'),
   teamspaceId: z.optional(pathSegmentId('Datagrid teamspace, sent as the Datagrid-Teamspace header.')),
-  secretId: id('Secrets Manager id or ARN of the secret holding the credential.'),
+  secretId: secretId('Secrets Manager name or ARN of the secret holding the credential.'),
   ...targetSettingsShape,
 };
 
 const datagridShape = {
   baseUrl: z.optional(baseUrl),
-  apiKeySecretId: id('Secrets Manager id or ARN of the secret holding the Datagrid API key.'),
+  apiKeySecretId: secretId('Secrets Manager name or ARN of the secret holding the Datagrid API key.'),
   apiKeyJsonKey: z.optional(id('The API key secret is a JSON object and this field holds the key.')),
   requestTimeoutMs: z.optional(
     integer(100, 300_000, 'Timeout of each HTTP request, in ms.', DEFAULT_DATAGRID.requestTimeoutMs),

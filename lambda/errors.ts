@@ -102,6 +102,18 @@ export class LeaseLostError extends RotatorBaseError {
   }
 }
 
+/**
+ * Datagrid answered 2xx, but not with what was asked for: a body that is not JSON or not a valid `mcp_server`, or
+ * the record of another server than the one requested. After a PATCH this means the write may or may not have
+ * landed. Code DATAGRID_UNAVAILABLE: Datagrid did not answer usably.
+ */
+export class DatagridInvalidAnswerError extends DatagridError {
+  override name = 'DatagridInvalidAnswerError';
+  constructor(message: string, options: { status?: number; attempts: number }) {
+    super('DATAGRID_UNAVAILABLE', message, options);
+  }
+}
+
 /** The configuration file is invalid; the message names every bad field. Thrown before any call is made. */
 export class ConfigError extends RotatorBaseError {
   override name = 'ConfigError';

@@ -159,7 +159,8 @@ export function createHandler(options: HandlerOptions = {}) {
         throw new Error(`Run ${runId}: ${emitted.failed} result event(s) could not be delivered to EventBridge`);
       return summary;
     } catch (error) {
-      if (error instanceof Error) error.message = redactor.scrub(error.message);
+      // The stack too: Lambda reports it with the error, and it repeats the message as it was first written.
+      redactor.scrubError(error);
       log.error('run failed', {
         error: error instanceof Error ? { name: error.name, message: error.message } : describeCause(error),
       });

@@ -7,6 +7,7 @@ import * as z from 'zod/mini';
 // (264 KB of the Lambda bundle).
 import en from 'zod/v4/locales/en.js';
 import { DETAIL_TYPE } from './constants.ts';
+import { echo } from './echo.ts';
 import { RequestError } from './errors.ts';
 import type { RunRequest, Trigger } from './types/results.ts';
 
@@ -14,11 +15,15 @@ import type { RunRequest, Trigger } from './types/results.ts';
 z.config(en());
 
 const nonEmpty = z.string().check(z.minLength(1), z.maxLength(1024));
+// Configured ids never contain "/" or "#"; "/" only separates a teamspace from a server.
+const targetEntry = nonEmpty.check(
+  z.regex(/^[^/#]+(?:\/[^/#]+)?$/, 'expected "serverId" or "teamspaceId/serverId" (ids never contain "/" or "#")'),
+);
 
 const requestFields = {
   action: z.optional(z.enum(['rotate', 'audit'])),
   trigger: z.optional(z.enum(['schedule', 'manual'])),
-  targets: z.optional(z.array(nonEmpty).check(z.minLength(1), z.maxLength(1000))),
+  targets: z.optional(z.array(targetEntry).check(z.minLength(1), z.maxLength(1000))),
   force: z.optional(z.boolean()),
   dryRun: z.optional(z.boolean()),
   reason: z.optional(nonEmpty),
@@ -28,6 +33,8 @@ const requestFields = {
 const directRequest = z.strictObject({ ...requestFields, action: z.enum(['rotate', 'audit']) });
 const requestedDetail = z.strictObject(requestFields);
 
+/** Longer than any Secrets Manager name (512) or ARN: not a secret this rotator can know. */
+const MAX_SECRET_REF_LENGTH = 2048;
 const SECRET_EVENT_NAMES = ['RotationSucceeded', 'PutSecretValue', 'UpdateSecretVersionStage'];
 const CLOUDTRAIL_DETAIL_TYPES = ['AWS API Call via CloudTrail', 'AWS Service Event via CloudTrail'];
 
@@ -38,10 +45,29 @@ const EXPECTED =
 
 type Fields = z.infer<typeof requestedDetail>;
 
+/** A request of 1000 bad entries is answered with the first few problems, not a megabyte of them. */
+const MAX_ISSUES_SHOWN = 5;
+/** Longer locale messages quote the input (an unknown key, say); they are replaced by what was wrong. */
+const MAX_ISSUE_MESSAGE_LENGTH = 200;
+
+function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') {
+    const shown = issue.keys.slice(0, MAX_ISSUES_SHOWN).map(echo).join(', ');
+    const more = issue.keys.length > MAX_ISSUES_SHOWN ? ` and ${issue.keys.length - MAX_ISSUES_SHOWN} more` : '';
+    return `unrecognized key${issue.keys.length === 1 ? '' : 's'}: ${shown}${more}`;
+  }
+  return issue.message.length <= MAX_ISSUE_MESSAGE_LENGTH ? issue.message : `invalid (${issue.code})`;
+}
+
 function describeIssues(error: z.core.$ZodError, prefix: string): string {
-  return error.issues
-    .map((issue) => `${[prefix, ...issue.path.map(String)].filter(Boolean).join('.') || '(event)'}: ${issue.message}`)
-    .join('; ');
+  const lines = error.issues
+    .slice(0, MAX_ISSUES_SHOWN)
+    .map(
+      (issue) =>
+        `${[prefix, ...issue.path.map(String)].filter(Boolean).join('.') || '(event)'}: ${issueMessage(issue)}`,
+    );
+  const more = error.issues.length - lines.length;
+  return lines.join('; ') + (more > 0 ? `; and ${more} more problem${more === 1 ? '' : 's'}` : '');
 }
 
 function toRequest(fields: Fields): RunRequest {
@@ -68,7 +94,8 @@ function changedSecret(event: Record<string, unknown>): string | undefined {
   const detailType = event['detail-type'];
   if (detailType === 'Secret Label Updated') {
     if (detail.labelUpdated !== 'AWSCURRENT') return undefined;
-    return typeof detail.name === 'string' && detail.name !== '' ? detail.name : undefined;
+    const name = detail.name;
+    return typeof name === 'string' && name !== '' && name.length <= MAX_SECRET_REF_LENGTH ? name : undefined;
   }
   if (typeof detailType === 'string' && CLOUDTRAIL_DETAIL_TYPES.includes(detailType)) {
     if (typeof detail.eventName !== 'string' || !SECRET_EVENT_NAMES.includes(detail.eventName)) return undefined;
@@ -77,7 +104,7 @@ function changedSecret(event: Record<string, unknown>): string | undefined {
       isRecord(detail.additionalEventData) ? detail.additionalEventData.SecretId : undefined,
       isRecord(detail.responseElements) ? detail.responseElements.arn : undefined,
     ];
-    return candidates.find((c): c is string => typeof c === 'string' && c !== '');
+    return candidates.find((c): c is string => typeof c === 'string' && c !== '' && c.length <= MAX_SECRET_REF_LENGTH);
   }
   return undefined;
 }
@@ -106,7 +133,7 @@ export function parseInvocation(event: unknown): RunRequest {
       const secretRef = changedSecret(event);
       if (secretRef === undefined) {
         throw new RequestError(
-          `Rejected aws.secretsmanager event "${String(detailType)}": it does not say that a secret's current value changed; ${EXPECTED}.`,
+          `Rejected aws.secretsmanager event ${echo(detailType)}: it does not say that a secret's current value changed; ${EXPECTED}.`,
         );
       }
       return { action: 'rotate', trigger: 'secret-changed', force: false, dryRun: false, secretRef };
@@ -119,9 +146,7 @@ export function parseInvocation(event: unknown): RunRequest {
         );
       return toRequest(parsed.data);
     }
-    throw new RequestError(
-      `Rejected EventBridge event "${String(detailType)}" from "${String(event.source)}"; ${EXPECTED}.`,
-    );
+    throw new RequestError(`Rejected EventBridge event ${echo(detailType)} from ${echo(event.source)}; ${EXPECTED}.`);
   }
 
   const parsed = directRequest.safeParse(event);

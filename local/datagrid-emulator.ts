@@ -144,7 +144,7 @@ export async function startDatagridEmulator(options: DatagridEmulatorOptions = {
     }
     const fault = plan.fault;
     if (fault) entry.fault = fault.type;
-    if (fault && !takesEffectFirst(fault)) {
+    if (fault && fault.type !== 'rewrite-body' && !takesEffectFirst(fault)) {
       entry.status = injectFault(res, fault);
       return;
     }
@@ -163,7 +163,10 @@ export async function startDatagridEmulator(options: DatagridEmulatorOptions = {
       if (!(error instanceof ApiError)) throw error;
       reply = errorReply(error);
     }
-    if (fault) {
+    if (fault?.type === 'rewrite-body') {
+      if (reply.status < 300 && reply.body !== undefined)
+        reply = { ...reply, body: fault.rewrite(structuredClone(reply.body)) };
+    } else if (fault) {
       entry.status = injectFault(res, fault);
       return;
     }
@@ -309,12 +312,13 @@ function rateLimitReply(retryAfterSeconds: number | undefined, retryAfterMs: num
 /** Whether the request is handled (and takes effect) before the fault shapes the answer. */
 function takesEffectFirst(fault: Exclude<Fault, { type: 'latency' }>): boolean {
   if (fault.type === 'rate-limit') return false;
+  if (fault.type === 'rewrite-body') return true;
   if (fault.type === 'malformed-body') return fault.applied !== false;
   return fault.applied === true;
 }
 
 /** Answers with the fault (or cuts the connection); returns the status to log (0: none). */
-function injectFault(res: ServerResponse, fault: Exclude<Fault, { type: 'latency' }>): number {
+function injectFault(res: ServerResponse, fault: Exclude<Fault, { type: 'latency' | 'rewrite-body' }>): number {
   switch (fault.type) {
     case 'rate-limit':
       send(res, rateLimitReply(fault.retryAfterSeconds, fault.retryAfterMs));

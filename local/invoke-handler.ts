@@ -35,6 +35,8 @@ export interface InvokeOptions {
 export interface HandlerError {
   name: string;
   message: string;
+  /** Lambda reports the stack with the error (`trace`), so the leak canary looks at it too. */
+  stack?: string;
 }
 
 export interface Invocation<Summary = unknown> {
@@ -139,8 +141,9 @@ async function runOnce(bundle: string): Promise<never> {
     line = JSON.stringify({ ok: true, summary });
     code = 0;
   } catch (error) {
-    const { name, message } = error instanceof Error ? error : { name: typeof error, message: String(error) };
-    line = JSON.stringify({ ok: false, error: { name, message } });
+    const { name, message, stack } =
+      error instanceof Error ? error : { name: typeof error, message: String(error), stack: undefined };
+    line = JSON.stringify({ ok: false, error: { name, message, stack } });
     code = 1;
   }
   // Exit explicitly: keep-alive sockets of the SDK and undici would hold the process open, as a frozen Lambda

@@ -9,8 +9,17 @@ import type { Dispatcher } from 'undici';
 import * as z from 'zod/mini';
 import { USER_AGENT } from '../constants.ts';
 import { Redactor } from '../engine/redactor.ts';
-import { DatagridError, DatagridOutcomeUnknownError, describeCause } from '../errors.ts';
-import type { Clock, DatagridApi, DatagridApiFactory, Log, McpServer, RequestOptions } from '../types/index.ts';
+import { echo } from '../echo.ts';
+import { DatagridError, DatagridInvalidAnswerError, DatagridOutcomeUnknownError, describeCause } from '../errors.ts';
+import type {
+  Clock,
+  DatagridApi,
+  DatagridApiFactory,
+  ListedServer,
+  Log,
+  McpServer,
+  RequestOptions,
+} from '../types/index.ts';
 import { ThrottleGate } from './throttle-gate.ts';
 import { agentFor, dispatcherTransport, nodeHttpTransport } from './http-transport.ts';
 import type { HttpResponse } from './http-transport.ts';
@@ -41,8 +50,9 @@ export interface DatagridClientOptions {
 const metadataSchema = z.looseObject({
   requires_oauth: z.optional(z.boolean()),
   oauth_configured: z.optional(z.boolean()),
-  tool_count: z.optional(z.int()),
-  last_synced_at: z.optional(z.string()),
+  // null: no tools yet / never synced (a server registered before its first re-sync finished).
+  tool_count: z.optional(z.nullable(z.int())),
+  last_synced_at: z.optional(z.nullable(z.string())),
 });
 
 const mcpServerSchema = z.object({
@@ -61,7 +71,13 @@ const mcpServerSchema = z.object({
   updated_at: z.string(),
 });
 
-const mcpServerListSchema = z.object({ object: z.literal('list'), data: z.array(mcpServerSchema) });
+/**
+ * The list is checked only as far as finding the targets needs: its shape and each entry's `id`. An entry is
+ * validated whole only when a target is looked up in it (server-directory.ts), so one odd neighbour that no target
+ * names cannot fail the teamspace.
+ */
+const mcpServerListSchema = z.object({ object: z.literal('list'), data: z.array(z.unknown()) });
+const listEntryIdSchema = z.looseObject({ id: z.string() });
 
 // ---------- Connection pooling ----------
 
@@ -102,6 +118,8 @@ interface Failure {
   /** What went wrong, safe to show. */
   cause: string;
   retryable: boolean;
+  /** A 2xx whose body was not the object asked for (DatagridInvalidAnswerError). */
+  invalidAnswer?: boolean;
   /** `x-should-retry: false` stopped a retry the status allowed. */
   declinedByServer: boolean;
   /** The wait the server asked for, when sane. */
@@ -156,11 +174,14 @@ export function createDatagridApiFactory(options: DatagridClientOptions): Datagr
         const fail = (note = ''): DatagridError => {
           const message = `${label} failed after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${failure.cause}${note}`;
           const details = { status: failure.status, attempts: attempt };
-          return call.method === 'PATCH' && unanswered
-            ? new DatagridOutcomeUnknownError(
-                `${message} (an answer was lost: the change may have been applied)`,
-                details,
-              )
+          if (call.method === 'PATCH' && unanswered) {
+            return new DatagridOutcomeUnknownError(
+              `${message} (an answer was lost: the change may have been applied)`,
+              details,
+            );
+          }
+          return failure.invalidAnswer
+            ? new DatagridInvalidAnswerError(message, details)
             : new DatagridError(failure.code, message, details);
         };
         if (!failure.retryable) throw fail(failure.declinedByServer ? ' (the server said not to retry)' : '');
@@ -227,8 +248,11 @@ export function createDatagridApiFactory(options: DatagridClientOptions): Datagr
       if (status >= 200 && status < 300) {
         const text = await readText(body, MAX_BODY_BYTES);
         const parsed = parseJson(text, call.parse);
-        // A 2xx that is not our object is most likely a proxy's page: transient, and it says nothing of the write.
-        return parsed.ok ? parsed : { ok: false, failure: { ...transient(parsed.problem, status), unanswered: true } };
+        // A 2xx that is not our object (a proxy's page, another server's record) is transient, and it says nothing
+        // of whether a write landed.
+        return parsed.ok
+          ? parsed
+          : { ok: false, failure: { ...transient(parsed.problem, status), invalidAnswer: true, unanswered: true } };
       }
 
       const code = codeForStatus(status, call);
@@ -269,7 +293,7 @@ export function createDatagridApiFactory(options: DatagridClientOptions): Datagr
             serverId: undefined,
             body: undefined,
             secrets: [],
-            parse: (json) => validate(mcpServerListSchema, json, 'an mcp_server list', (list) => list.data),
+            parse: parseServerList,
           },
           requestOptions,
         );
@@ -283,7 +307,7 @@ export function createDatagridApiFactory(options: DatagridClientOptions): Datagr
             serverId,
             body: undefined,
             secrets: [],
-            parse: parseServer,
+            parse: (json) => parseServer(json, serverId),
           },
           requestOptions,
         );
@@ -297,7 +321,7 @@ export function createDatagridApiFactory(options: DatagridClientOptions): Datagr
             serverId,
             body: JSON.stringify({ authorization }),
             secrets: [authorization, credentialOf(authorization)],
-            parse: parseServer,
+            parse: (json) => parseServer(json, serverId),
           },
           requestOptions,
         );
@@ -403,8 +427,30 @@ function parseJson<T>(text: string | undefined, parse: (json: unknown) => ParseR
   return parse(json);
 }
 
-function parseServer(json: unknown): ParseResult<McpServer> {
-  return validate(mcpServerSchema, json, 'a valid mcp_server', (server) => server);
+/** A valid `mcp_server`, and the one asked for: the record of another server is no answer to the question. */
+function parseServer(json: unknown, serverId: string): ParseResult<McpServer> {
+  const parsed = validate(mcpServerSchema, json, 'a valid mcp_server', (server) => server);
+  if (parsed.ok && parsed.value.id !== serverId) {
+    return {
+      ok: false,
+      problem: `the response was the record of MCP server ${echo(parsed.value.id)}, not of ${echo(serverId)}`,
+    };
+  }
+  return parsed;
+}
+
+/** Each entry with a string id, validated whole; entries without one cannot be a target and are left out. */
+function parseServerList(json: unknown): ParseResult<ListedServer[]> {
+  const list = validate(mcpServerListSchema, json, 'an mcp_server list', (value) => value.data);
+  if (!list.ok) return list;
+  const entries: ListedServer[] = [];
+  for (const item of list.value) {
+    const withId = z.safeParse(listEntryIdSchema, item);
+    if (!withId.success) continue;
+    const server = validate(mcpServerSchema, item, 'a valid mcp_server', (value) => value);
+    entries.push(server.ok ? server.value : { id: withId.data.id, invalid: server.problem });
+  }
+  return { ok: true, value: entries };
 }
 
 function validate<S extends z.ZodMiniType, T>(

@@ -1,6 +1,8 @@
 /**
  * EventSink on EventBridge PutEvents. A run emits one event per target plus a summary, so events are packed into as
- * few calls as the PutEvents limits allow, and entries EventBridge refused are sent again on their own.
+ * few calls as the PutEvents limits allow, and entries EventBridge refused are sent again on their own. An entry is
+ * sent again only when EventBridge said it was refused (or the whole call failed): a re-send of a delivered entry
+ * would reach consumers twice.
  */
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { EventBridgeClient, PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
@@ -63,23 +65,42 @@ export function createEventSink(
   const { busName, source, clock, log } = options;
   const maxRetries = options.maxRetries ?? DEFAULT_EMIT_MAX_RETRIES;
 
-  /** Sends one batch; returns the entries to try again (refused by EventBridge, or the whole batch if the call threw). */
-  async function sendBatch(batch: readonly SizedEntry[], round: number): Promise<SizedEntry[]> {
+  /**
+   * Sends one batch. `retry`: the entries to try again (refused by EventBridge, or the whole batch if the call threw);
+   * `lost`: entries refused that cannot be retried without also re-sending delivered ones.
+   */
+  async function sendBatch(
+    batch: readonly SizedEntry[],
+    round: number,
+  ): Promise<{ retry: SizedEntry[]; lost: number }> {
     let response;
     try {
       response = await client.send(new PutEventsCommand({ Entries: batch.map((sized) => sized.entry) }));
     } catch (error) {
       log?.warn('PutEvents call failed', { entries: batch.length, round, cause: describeCause(error) });
-      return [...batch];
+      return { retry: [...batch], lost: 0 };
     }
-    if (!response.FailedEntryCount) return [];
+    const failedCount = response.FailedEntryCount ?? 0;
+    if (failedCount === 0) return { retry: [], lost: 0 };
+    const results = response.Entries;
+    if (results?.length !== batch.length) {
+      // A count without per-entry results (or with results that do not line up) does not say which entries failed.
+      // When all did, re-sending them all is safe; otherwise the refused ones are counted as not delivered rather
+      // than re-sending the batch, which would deliver the others twice.
+      if (failedCount >= batch.length) return { retry: [...batch], lost: 0 };
+      log?.warn('PutEvents refused some entries without saying which; they are not sent again', {
+        failed: failedCount,
+        entries: batch.length,
+        round,
+      });
+      return { retry: [], lost: failedCount };
+    }
     // Results line up with the request entries; one without an EventId was not accepted.
-    const results = response.Entries ?? [];
     const failed = batch.filter((_, i) => results[i]?.EventId === undefined || results[i]?.ErrorCode !== undefined);
     // ErrorMessage is left out: only the code is needed to act, and nothing of an entry should reach the logs.
     const errorCodes = countBy(results.flatMap((result) => (result.ErrorCode ? [result.ErrorCode] : [])));
     log?.warn('PutEvents refused some entries', { failed: failed.length, round, errorCodes });
-    return failed;
+    return { retry: failed, lost: 0 };
   }
 
   return {
@@ -120,21 +141,22 @@ export function createEventSink(
       }
 
       const total = pending.length;
+      let lost = 0;
       for (let round = 0; pending.length > 0; round++) {
         if (round > 0) {
           if (round > maxRetries) break;
           await clock.sleep(RETRY_BACKOFF_MS * 2 ** (round - 1));
         }
-        // The last event of a run is its summary: its batch goes once the others are in, so a consumer that sees
-        // "Run Completed" has every result we could deliver this round. The others share a bounded set of calls.
+        // Order across calls is not promised here: a caller that needs an event last emits it on its own, after
+        // the others (result-events.ts does so with the run summary).
         const batches = packBatches(pending);
-        const last = batches.pop()!;
         const limit = pLimit(AWS_BATCH_CONCURRENCY);
-        const retried = await Promise.all(batches.map((batch) => limit(() => sendBatch(batch, round))));
-        retried.push(await sendBatch(last, round));
-        calls += batches.length + 1;
-        pending = retried.flat();
+        const outcomes = await Promise.all(batches.map((batch) => limit(() => sendBatch(batch, round))));
+        calls += batches.length;
+        pending = outcomes.flatMap((outcome) => outcome.retry);
+        lost += outcomes.reduce((sum, outcome) => sum + outcome.lost, 0);
       }
+      failed += lost;
 
       if (pending.length > 0) {
         failed += pending.length;
@@ -144,7 +166,7 @@ export function createEventSink(
           detailTypes: countBy(pending.map((sized) => sized.entry.DetailType ?? '')),
         });
       }
-      return { sent: total - pending.length, failed, calls } satisfies EmitReport;
+      return { sent: total - pending.length - lost, failed, calls } satisfies EmitReport;
     },
   };
 }

@@ -6,6 +6,7 @@
 import { MAX_AUTHORIZATION_LENGTH } from '../constants.ts';
 import { InvalidSecretValueError } from '../errors.ts';
 import type { SecretValue } from '../types/index.ts';
+import { MIN_SCRUB_LENGTH } from './redactor.ts';
 
 const PLACEHOLDER = '{{secret}}';
 
@@ -20,7 +21,29 @@ export function extractCredential(secret: SecretValue, jsonKey: string | undefin
       `secret ${secret.secretId}: ${where} is ${credential === '' ? 'empty' : 'only whitespace'}`,
     );
   }
+  // A shorter value would match ordinary text everywhere, so the redactor cannot keep it out of what we write.
+  if (credential.length < MIN_SCRUB_LENGTH) {
+    const where = jsonKey === undefined ? 'the secret value' : `JSON field ${JSON.stringify(jsonKey)}`;
+    throw new InvalidSecretValueError(
+      `secret ${secret.secretId}: ${where} is ${credential.length} character${credential.length === 1 ? '' : 's'} long; at least ${MIN_SCRUB_LENGTH} are required`,
+    );
+  }
   return credential;
+}
+
+/**
+ * Every form of a target's credential that must never be written out: the whole secret string, the bare credential
+ * (an upstream may echo it alone) and the Authorization value, as far as each can be built from the secret.
+ */
+export function credentialForms(secret: SecretValue, target: { jsonKey?: string; headerTemplate: string }): string[] {
+  const forms = [secret.value];
+  try {
+    const credential = extractCredential(secret, target.jsonKey);
+    forms.push(credential, buildAuthorization(target.headerTemplate, credential));
+  } catch {
+    // An unusable secret fails its target with a message that names no value; the whole string is covered above.
+  }
+  return forms;
 }
 
 function jsonField(secret: SecretValue, jsonKey: string): string {

@@ -5,8 +5,11 @@
  */
 export const REDACTED = '[REDACTED]';
 
-/** Shorter values are not scrubbed: they would match ordinary text everywhere and protect nothing. */
-const MIN_SCRUB_LENGTH = 4;
+/**
+ * Shorter values are not scrubbed: they would match ordinary text everywhere and protect nothing. A credential
+ * shorter than this is therefore refused (credential.ts), so that every credential can be scrubbed.
+ */
+export const MIN_SCRUB_LENGTH = 4;
 
 /**
  * Values are indexed by their first MIN_SCRUB_LENGTH characters, so a scrub costs one map lookup per character of the
@@ -18,6 +21,8 @@ export class Redactor {
   /** By prefix: the values starting with it, longest first, so a value containing another is removed whole. */
   private readonly byPrefix = new Map<string, string[]>();
   private readonly values = new Set<string>();
+  /** Per field name, the values the configuration gives that field (see keepConfigured). */
+  private readonly configured = new Map<string, Set<string>>();
 
   add(value: string | undefined): void {
     if (value === undefined || value.length < MIN_SCRUB_LENGTH) return;
@@ -50,7 +55,36 @@ export class Redactor {
 
   scrubDeep<T>(value: T): T {
     if (this.values.size === 0) return value;
-    return this.walk(value, new WeakSet()) as T;
+    return this.walk(value, new WeakSet(), undefined) as T;
+  }
+
+  /**
+   * A field (`serverId`, `status`, ...) whose whole value is one the configuration gives that field is left as is
+   * by scrubDeep, even when a secret happens to equal it: the configuration is not secret, and a credential equal to
+   * `active` must not turn every healthy status into [REDACTED]. Everywhere else, text included, it is scrubbed; and
+   * a field holding anything else (a status Datagrid made up, say) is scrubbed as usual.
+   */
+  keepConfigured(fields: Record<string, Iterable<string>>): void {
+    for (const [field, values] of Object.entries(fields)) {
+      const known = this.configured.get(field) ?? new Set<string>();
+      for (const value of values) known.add(value);
+      this.configured.set(field, known);
+    }
+  }
+
+  /**
+   * Scrubs an error in place before it is logged or rethrown: its message, its stack (which repeats the message as
+   * it was when the error was made) and those of its causes.
+   */
+  scrubError(error: unknown, seen = new WeakSet<object>()): void {
+    if (!(error instanceof Error) || seen.has(error)) return;
+    seen.add(error);
+    if (this.values.size > 0) {
+      rewrite(error, 'message', this.scrub(error.message));
+      if (typeof error.stack === 'string') rewrite(error, 'stack', this.scrub(error.stack));
+    }
+    this.scrubError(error.cause, seen);
+    if (error instanceof AggregateError) for (const inner of error.errors) this.scrubError(inner, seen);
   }
 
   private index(value: string): void {
@@ -66,17 +100,28 @@ export class Redactor {
     list.splice(at === -1 ? list.length : at, 0, value);
   }
 
-  private walk(value: unknown, seen: WeakSet<object>): unknown {
-    if (typeof value === 'string') return this.scrub(value);
+  private walk(value: unknown, seen: WeakSet<object>, field: string | undefined): unknown {
+    if (typeof value === 'string') {
+      return field !== undefined && this.configured.get(field)?.has(value) === true ? value : this.scrub(value);
+    }
     if (value === null || typeof value !== 'object') return value;
     if (seen.has(value)) return '[Circular]';
     seen.add(value);
-    if (Array.isArray(value)) return value.map((v) => this.walk(v, seen));
+    if (Array.isArray(value)) return value.map((v) => this.walk(v, seen, undefined));
     if (value instanceof Error) {
       return { name: value.name, message: this.scrub(value.message), code: (value as { code?: unknown }).code };
     }
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = this.walk(v, seen);
+    for (const [k, v] of Object.entries(value)) out[k] = this.walk(v, seen, k);
     return out;
+  }
+}
+
+/** An own property, so that it also replaces a getter (a DOMException's message has no setter). */
+function rewrite(error: Error, key: 'message' | 'stack', value: string): void {
+  try {
+    Object.defineProperty(error, key, { value, writable: true, configurable: true, enumerable: false });
+  } catch {
+    // A frozen error cannot be rewritten; callers log only name and message, scrubbed again as they are written.
   }
 }

@@ -1,8 +1,9 @@
 /**
  * The run's events (contract section 7), sent while the run goes on: each target's result as it finishes, ten at a
- * time (one full PutEvents call), and the run summary last, once every earlier call has answered. Consumers see
- * results as they happen, a run that dies before its end has already reported what finished, and the last call
- * is all that is left to wait for at the end.
+ * time (one full PutEvents call), and the run summary last, in a call of its own, once every result call has
+ * answered and its refused entries were retried. Consumers see results as they happen, a run that dies before its
+ * end has already reported what finished, and a consumer that sees "Run Completed" has every result the run could
+ * deliver: no result is (re-)sent after the summary, and the summary is sent once.
  */
 import pLimit from 'p-limit';
 import { AWS_BATCH_CONCURRENCY, DETAIL_TYPE, PUT_EVENTS_MAX_ENTRIES } from '../constants.ts';
@@ -51,13 +52,15 @@ export class ResultEvents {
     if (this.#pending.length === PUT_EVENTS_MAX_ENTRIES) this.#send();
   }
 
-  /** Sends the results not yet sent with the run summary, after every earlier call answered; reports them all. */
+  /**
+   * Sends the results not yet sent, waits until every result call has answered (retries included), then sends the
+   * run summary alone: were it in a call with results, a refused result would be re-sent after it. Reports them all.
+   */
   async finish(run: RunDetail): Promise<EmitReport> {
-    const earlier = await Promise.all(this.#sending);
-    this.#pending.push({ detailType: DETAIL_TYPE.runCompleted, detail: this.#scrub({ ...run }) });
-    this.#send();
-    const last = await this.#sending.at(-1)!;
-    return [...earlier, last].reduce(
+    if (this.#pending.length > 0) this.#send();
+    const results = await Promise.all(this.#sending);
+    const summary = await this.#emit([{ detailType: DETAIL_TYPE.runCompleted, detail: this.#scrub({ ...run }) }]);
+    return [...results, summary].reduce(
       (total, r) => ({ sent: total.sent + r.sent, failed: total.failed + r.failed, calls: total.calls + r.calls }),
       { sent: 0, failed: 0, calls: 0 },
     );
@@ -70,13 +73,15 @@ export class ResultEvents {
   #send(): void {
     const events = this.#pending;
     this.#pending = [];
+    this.#sending.push(this.#emit(events));
+  }
+
+  #emit(events: OutgoingEvent[]): Promise<EmitReport> {
     // The sink reports per-entry failures; should it throw all the same, the events count as failed and the run
     // goes on: a lost event must not cost the rotations still running.
-    this.#sending.push(
-      this.#calls(() => this.#sink.emit(events)).catch((error: unknown) => {
-        this.#log.error('PutEvents failed unexpectedly', { events: events.length, cause: describeCause(error) });
-        return { sent: 0, failed: events.length, calls: 0 };
-      }),
-    );
+    return this.#calls(() => this.#sink.emit(events)).catch((error: unknown) => {
+      this.#log.error('PutEvents failed unexpectedly', { events: events.length, cause: describeCause(error) });
+      return { sent: 0, failed: events.length, calls: 0 };
+    });
   }
 }

@@ -7,7 +7,7 @@ import type { McpServer, RequestOptions, ResolvedTarget, SecretValue, TargetStat
 import type { ResultError, RotationResult } from '../types/results.ts';
 import { worstCaseTargetMs } from './budget.ts';
 import { workDeadlineOf, type ChangeOutcome, type DatagridTurn, type RunContext } from './context.ts';
-import { authorizationFor } from './credential.ts';
+import { authorizationFor, credentialForms } from './credential.ts';
 import { takeLease } from './lease.ts';
 import { signOfChange } from './lost-answer.ts';
 import { isHealthy, lastSyncedAtOf, toolCountOf, verifyResync, type Verification } from './verify.ts';
@@ -316,9 +316,8 @@ async function rollBack(
   if (refused !== undefined) return { ok: false, note: `no rollback: ${refused}` };
   try {
     const old = await ctx.secrets.getVersion(target.secretId, previous);
+    for (const form of credentialForms(old, target)) ctx.redactor.add(form);
     const authorization = authorizationFor(old, target);
-    ctx.redactor.add(old.value);
-    ctx.redactor.add(authorization);
     const restored = await ctx.api.updateAuthorization(
       target.teamspaceId,
       target.serverId,

@@ -13,7 +13,7 @@ import type {
   StateStore,
   SecretSource,
 } from '../types/index.ts';
-import { extractCredential } from './credential.ts';
+import { credentialForms, extractCredential } from './credential.ts';
 import type { Redactor } from './redactor.ts';
 import type { TargetInputs } from './rotate-target.ts';
 import { loadServers } from './server-directory.ts';
@@ -42,7 +42,15 @@ export async function readRunInputs(
   const reading = deps.secrets.getCurrent([...targets.map((t) => t.secretId), apiKeyId]);
   // The teamspaces are listed as soon as the API key is in, while the state records are still being read.
   const listing = reading.then(async (secrets) => {
+    // Known to the redactor before anything is sent or written: every secret string, and each target's credential
+    // and Authorization value (a jsonKey credential is a part of its secret string that could be echoed alone).
     for (const value of secrets.values()) if (!(value instanceof Error)) deps.redactor.add(value.value);
+    for (const target of targets) {
+      const secret = secrets.get(target.secretId);
+      if (secret !== undefined && !(secret instanceof Error)) {
+        for (const form of credentialForms(secret, target)) deps.redactor.add(form);
+      }
+    }
     const apiKey = readApiKey(secrets.get(apiKeyId), apiKeyId, config.datagrid.apiKeyJsonKey);
     if (apiKey instanceof Error) return { api: undefined, serverOf: () => apiKey };
     deps.redactor.add(apiKey);

@@ -54,6 +54,18 @@ const noApi: DatagridApi = {
   updateAuthorization: () => Promise.reject(new RotatorError('DATAGRID_AUTH_FAILED', 'no Datagrid API key')),
 };
 
+/** What the configuration names, by the result and log fields that carry it: not secret, never redacted whole. */
+function configuredIdentifiers(config: RotatorConfig): Record<string, string[]> {
+  const { targets } = config;
+  return {
+    serverId: targets.map((t) => t.serverId),
+    teamspaceId: targets.flatMap((t) => (t.teamspaceId === undefined ? [] : [t.teamspaceId])),
+    secretId: targets.map((t) => t.secretId),
+    target: targets.map((t) => t.key),
+    status: targets.flatMap((t) => [...t.healthyStatuses, ...t.pendingStatuses]),
+  };
+}
+
 export async function executeRun(
   config: RotatorConfig,
   request: RunRequest,
@@ -83,11 +95,13 @@ export async function executeRun(
     requestedBy: request.requestedBy,
   });
 
+  deps.redactor.keepConfigured(configuredIdentifiers(config));
   // Each result is reported as its target finishes (result-events.ts), before the progress listener hears of it.
   const events = new ResultEvents(deps.events, deps.redactor, log, { runId, ...request });
   const onProgress: ProgressListener = (result, finished, total) => {
     events.add(result);
-    deps.onProgress?.(result, finished, total);
+    // The listener prints (the CLI's progress lines): it gets the result as events and the summary do, scrubbed.
+    deps.onProgress?.(deps.redactor.scrubDeep(result), finished, total);
   };
 
   let results: (RotationResult | AuditResult)[] = [];

@@ -2,8 +2,8 @@
  * Reads each teamspace's MCP servers once per run with the list call, not one GET per target. A rejected API key on
  * the first list halts the run before any other teamspace is asked.
  */
-import { DatagridError, RotatorError } from '../errors.ts';
-import type { DatagridApi, McpServer, RequestOptions, ResolvedTarget } from '../types/index.ts';
+import { DatagridError, DatagridInvalidAnswerError, RotatorError } from '../errors.ts';
+import type { DatagridApi, ListedServer, McpServer, RequestOptions, ResolvedTarget } from '../types/index.ts';
 import pLimit from 'p-limit';
 
 export type ServerLookup = (target: ResolvedTarget) => McpServer | Error;
@@ -15,7 +15,7 @@ export async function loadServers(
   request: RequestOptions,
 ): Promise<ServerLookup> {
   const teamspaces = [...new Set(targets.map((t) => t.teamspaceId))];
-  const listed = new Map<string | undefined, McpServer[] | Error>();
+  const listed = new Map<string | undefined, ListedServer[] | Error>();
   const list = async (teamspaceId: string | undefined) => {
     try {
       listed.set(teamspaceId, await api.listServers(teamspaceId, request));
@@ -36,10 +36,19 @@ export async function loadServers(
     const servers = listed.get(target.teamspaceId);
     if (servers === undefined) return new Error('teamspace was not listed');
     if (servers instanceof Error) return servers;
-    const server = servers.find((s) => s.id === target.serverId);
-    if (server) return server;
     const where =
       target.teamspaceId === undefined ? "the API key's default teamspace" : `teamspace ${target.teamspaceId}`;
-    return new RotatorError('SERVER_NOT_FOUND', `MCP server ${target.serverId} does not exist in ${where}`);
+    const records = servers.filter((s) => s.id === target.serverId);
+    const [server] = records;
+    if (server === undefined) {
+      return new RotatorError('SERVER_NOT_FOUND', `MCP server ${target.serverId} does not exist in ${where}`);
+    }
+    const unusable = (problem: string) =>
+      new DatagridInvalidAnswerError(
+        `GET /organization/mcp-servers: unusable record of MCP server ${target.serverId} in ${where}: ${problem}`,
+        { attempts: 1 },
+      );
+    if (records.length > 1) return unusable(`the list holds ${records.length} records with this id`);
+    return 'invalid' in server ? unusable(server.invalid) : server;
   };
 }

@@ -33,8 +33,10 @@ export interface SecretSource {
 export interface McpServerMetadata {
   requires_oauth?: boolean;
   oauth_configured?: boolean;
-  tool_count?: number;
-  last_synced_at?: string;
+  /** null: no tools yet. */
+  tool_count?: number | null;
+  /** null: never synced. */
+  last_synced_at?: string | null;
   [key: string]: unknown;
 }
 
@@ -54,6 +56,14 @@ export interface McpServer {
   updated_at: string;
 }
 
+/** A list entry that is not a valid `mcp_server`: only its id is known, and why the record is unusable. */
+export interface InvalidServerRecord {
+  id: string;
+  invalid: string;
+}
+
+export type ListedServer = McpServer | InvalidServerRecord;
+
 export interface RequestOptions {
   /** Absolute time (ms since epoch, by the injected clock) after which no retry is started. */
   deadlineAt?: number;
@@ -62,8 +72,11 @@ export interface RequestOptions {
 }
 
 export interface DatagridApi {
-  /** Every MCP server of a teamspace (undefined: the API key's default teamspace), in one list call. */
-  listServers(teamspaceId: string | undefined, options?: RequestOptions): Promise<McpServer[]>;
+  /**
+   * Every MCP server of a teamspace (undefined: the API key's default teamspace), in one list call. An entry that is
+   * not a valid record is listed by its id only, so it fails the target it is, and no other.
+   */
+  listServers(teamspaceId: string | undefined, options?: RequestOptions): Promise<ListedServer[]>;
   getServer(teamspaceId: string | undefined, serverId: string, options?: RequestOptions): Promise<McpServer>;
   /** PATCH with the body `{"authorization": value}` and nothing else. */
   updateAuthorization(

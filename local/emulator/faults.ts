@@ -13,7 +13,12 @@ export type Fault =
   /** Destroy the socket without an answer. `applied: true` cuts it after the request took effect. */
   | { type: 'drop-connection'; applied?: boolean }
   /** 200 with a body that is not JSON. `applied: true` (the default) lets the request take effect first. */
-  | { type: 'malformed-body'; status?: number; applied?: boolean };
+  | { type: 'malformed-body'; status?: number; applied?: boolean }
+  /**
+   * The request takes effect; a successful answer's JSON body is replaced by what `rewrite` returns (given a copy):
+   * a Datagrid that answers with another server's record, null fields, or a credential echoed in `status`.
+   */
+  | { type: 'rewrite-body'; rewrite: (body: unknown) => unknown };
 
 export interface FaultRule {
   fault: Fault;

@@ -160,6 +160,23 @@ describe('validate', () => {
     expect(missing.code).toBe(2);
     expect(missing.stdout).toContain('file not found');
   });
+
+  it('rejects configuration that widens access: a wildcard secretId, user info in baseUrl, "#" in an id', async () => {
+    const widening = join(stack.workDir, 'widening.json');
+    await writeFile(
+      widening,
+      JSON.stringify({
+        datagrid: { apiKeySecretId: 'k', baseUrl: 'https://operator:hunter22@api.datagrid.com/v1' },
+        targets: [{ serverId: 'srv#1', secretId: 'mcp/*' }],
+      }),
+    );
+    const run = await cli(['validate', '--config', widening]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain('datagrid.baseUrl: must not contain user info (user:password@)');
+    expect(run.stdout).toContain('targets[0].serverId: must not contain "/" or "#"');
+    expect(run.stdout).toContain('targets[0].secretId: expected a Secrets Manager secret name');
+    expect(run.stdout).not.toContain('hunter22');
+  });
 });
 
 describe('plan, rotate, audit', () => {

@@ -197,6 +197,25 @@ describe('rejected events', () => {
     expect(result.error?.message).toMatch(says);
     await expectNothingDone(stack, result);
   });
+
+  it('a 5 MB detail-type, or a targets entry with "#": a short message, not the input echoed back', async () => {
+    const stack = await newStack();
+    const server = await stack.addServer({ name: 'github', token: canary('github-v1') });
+    await stack.writeConfig({ targets: [server.target] });
+    const huge = 'x'.repeat(5 * 1024 * 1024);
+
+    const result = await run(stack, { source: 'acme.ops', 'detail-type': huge, detail: {} });
+
+    expect(result.error?.name).toBe('RequestError');
+    expect(result.error?.message).toContain(`Rejected EventBridge event (a string of ${huge.length} characters)`);
+    expect(result.error!.message.length).toBeLessThan(2_000);
+    expect(result.stdout.length + result.stderr.length).toBeLessThan(20_000);
+    await expectNothingDone(stack, result);
+
+    const hashed = await run(stack, { action: 'rotate', targets: [`ts#1/${server.serverId}`] });
+    expect(hashed.error?.message).toMatch(/targets\.0: expected "serverId" or "teamspaceId\/serverId"/);
+    await expectNothingDone(stack, hashed);
+  });
 });
 
 describe('rejected configuration and environment', () => {
@@ -218,6 +237,16 @@ describe('rejected configuration and environment', () => {
       says: /defaults\.verifyTimeoutSecond: unknown key/,
     },
     { name: 'a zero concurrency', config: { concurrency: { global: 0 } }, says: /concurrency\.global/ },
+    {
+      name: 'user info in baseUrl',
+      config: { datagrid: { baseUrl: 'https://ops:hunter22@api.datagrid.example/v1' } },
+      says: /datagrid\.baseUrl: must not contain user info/,
+    },
+    {
+      name: 'a wildcard API key secret',
+      config: { datagrid: { apiKeySecretId: 'datagrid/*' } },
+      says: /datagrid\.apiKeySecretId: expected a Secrets Manager secret name .*wildcards/,
+    },
   ])('$name: fails naming the bad field, and does nothing', async ({ config, says }) => {
     const stack = await newStack();
     const server = await stack.addServer({ name: 'github', token: canary('github-v1') });

@@ -570,6 +570,25 @@ describe('McpCredentialRotator configuration handling', () => {
     expect((thrown as Error).message).toContain('datagrid.baseUrl');
   });
 
+  it.each([
+    ['a wildcard secretId, which would grant every matching secret', { secretId: 'mcp/*' }, {}, 'targets[0].secretId'],
+    ['a "#" in an id', { teamspaceId: 'ts#1' }, {}, 'targets[0].teamspaceId'],
+    [
+      'a baseUrl with user info, which would ship a credential in the asset',
+      {},
+      { baseUrl: 'https://user:pass@api.datagrid.com/v1' },
+      'datagrid.baseUrl',
+    ],
+    ['a wildcard apiKeySecretId', {}, { apiKeySecretId: 'datagrid/*' }, 'datagrid.apiKeySecretId'],
+  ])('refuses to synthesize %s, naming the field', (_, target, datagrid, field) => {
+    const configFile = writeConfig({
+      datagrid: { apiKeySecretId: 'datagrid/api-key', ...datagrid },
+      targets: [{ serverId: 'srv_1', secretId: 'mcp/one', ...target }],
+    });
+    expect(() => rotatorStack({ configFile })).toThrow(ConfigError);
+    expect(() => rotatorStack({ configFile })).toThrow(new RegExp(`\\n${field.replace(/[.[\]]/g, '\\$&')}: `));
+  });
+
   it('deletion protection of the created table can be turned off', () => {
     const { template } = rotatorStack({ stateTableDeletionProtection: false });
     template.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: false });

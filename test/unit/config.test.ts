@@ -187,9 +187,54 @@ describe('parseConfig: rules, each named by its field', () => {
 
   it('rejects "/" in serverId and teamspaceId, which the teamspaceId/serverId syntax relies on', () => {
     expect(issuesOfConfig(config({}, { serverId: 'a/b', teamspaceId: 'ts/1' }))).toEqual([
-      'targets[0].serverId: must not contain "/"',
-      'targets[0].teamspaceId: must not contain "/"',
+      'targets[0].serverId: must not contain "/" or "#"',
+      'targets[0].teamspaceId: must not contain "/" or "#"',
     ]);
+  });
+
+  it('rejects "#" in ids: teamspace "a#b" with server "c" and teamspace "a" with server "b#c" would share a state key', () => {
+    const raw = {
+      datagrid: { apiKeySecretId: 'datagrid/api-key' },
+      targets: [
+        { teamspaceId: 'a#b', serverId: 'c', secretId: 'mcp/one' },
+        { teamspaceId: 'a', serverId: 'b#c', secretId: 'mcp/two' },
+      ],
+    };
+    expect(issuesOfConfig(raw)).toEqual([
+      'targets[0].teamspaceId: must not contain "/" or "#"',
+      'targets[1].serverId: must not contain "/" or "#"',
+    ]);
+  });
+
+  const SECRET_ID_PROBLEM =
+    'expected a Secrets Manager secret name (letters, digits and /_+=.@- only) or secret ARN; wildcards (* ?) are not allowed';
+
+  it.each([
+    'mcp/*',
+    'mcp/github-??????',
+    '*',
+    'arn:aws:secretsmanager:eu-west-1:123456789012:secret:*',
+    'arn:aws:secretsmanager:*:*:secret:mcp/github',
+    'arn:aws:secretsmanager:eu-west-1:123456789012:secret:mcp/*',
+    'arn:aws:iam::123456789012:role/x',
+    'mcp/with space',
+    'x'.repeat(513),
+  ])('rejects secretId %j, which would widen the IAM grant or is no Secrets Manager id', (bad) => {
+    expect(issuesOfConfig(config({}, { secretId: bad }))).toEqual([`targets[0].secretId: ${SECRET_ID_PROBLEM}`]);
+    expect(issuesOfConfig(config({ datagrid: { apiKeySecretId: bad } }))).toEqual([
+      `datagrid.apiKeySecretId: ${SECRET_ID_PROBLEM}`,
+    ]);
+  });
+
+  it.each([
+    'mcp/github',
+    'prod/mcp_github+v2=x.y@z-1',
+    'arn:aws:secretsmanager:eu-west-1:123456789012:secret:mcp/github-AbCdEf',
+    'arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:mcp/github',
+  ])('accepts secretId %j', (good) => {
+    expect(parseConfig(config({ datagrid: { apiKeySecretId: good } }, { secretId: good })).targets[0]!.secretId).toBe(
+      good,
+    );
   });
 
   it.each([
@@ -354,6 +399,17 @@ describe('parseConfig: baseUrl', () => {
     const [issue] = issuesOfConfig(withBaseUrl(baseUrl));
     expect(issue).toMatch(/^datagrid\.baseUrl: expected (an absolute http\(s\) URL|a string, got number)$/);
   });
+
+  it.each(['https://user:pa55word@api.datagrid.com/v1', 'https://token@api.datagrid.com/v1'])(
+    'rejects user info, which would ship a credential inside the Lambda asset, without quoting it: %s',
+    (baseUrl) => {
+      const issues = issuesOfConfig(withBaseUrl(baseUrl));
+      expect(issues).toEqual([
+        'datagrid.baseUrl: must not contain user info (user:password@); the API key is read from datagrid.apiKeySecretId',
+      ]);
+      expect(issues.join('\n')).not.toMatch(/pa55word|token@/);
+    },
+  );
 
   it('rejects a query or fragment, which would swallow the request paths', () => {
     expect(issuesOfConfig(withBaseUrl('https://api.example.com/v1?x=1'))).toEqual([

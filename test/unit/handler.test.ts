@@ -195,6 +195,36 @@ describe('handler', () => {
     expect(sm.calls()).toHaveLength(0);
   });
 
+  it.each([
+    ['a wildcard secretId', { secretId: 'mcp/*' }, {}, 'targets[0].secretId'],
+    ['a "#" in a server id', { serverId: 'srv#1' }, {}, 'targets[0].serverId'],
+    ['user info in baseUrl', {}, { baseUrl: 'https://u:p4ss@api.datagrid.test/v1' }, 'datagrid.baseUrl'],
+  ])('refuses configuration that widens access (%s), naming the field, before any call', async (_, t, d, field) => {
+    writeConfig({
+      datagrid: { ...validConfig.datagrid, ...d },
+      targets: [{ serverId: 'srv_1', secretId: 'mcp/one', ...t }],
+    });
+    const error = await makeHandler()({ action: 'rotate' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues.map((issue) => issue.split(':')[0])).toEqual([field]);
+    expect(sm.calls()).toHaveLength(0);
+  });
+
+  it('scrubs the stack of an error it rethrows, not only its message', async () => {
+    interceptList([server('srv_1'), server('srv_2')]);
+    // A library whose error echoes what it was sent: here the state read fails quoting a credential.
+    const echoing = new Error(`ValidationException near ${TOKENS['mcp/one']}`);
+    // V8 writes the stack text at its first read: once anything has read it (a logger, source-map support), it
+    // holds the message as it was then, and scrubbing the message alone no longer reaches it.
+    expect(echoing.stack).toContain(TOKENS['mcp/one']);
+    ddb.on(BatchGetItemCommand).rejects(echoing);
+    const error = (await makeHandler()({ action: 'rotate' }).catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(Error);
+    expect(error.message).toContain('[REDACTED]');
+    expect(error.stack).toContain('[REDACTED]');
+    expect(JSON.stringify([error.message, error.stack, stdout])).not.toContain(TOKENS['mcp/one']);
+  });
+
   it('requires STATE_TABLE_NAME', async () => {
     delete process.env.STATE_TABLE_NAME;
     await expect(makeHandler()({ action: 'audit' })).rejects.toThrow(/STATE_TABLE_NAME is required/);

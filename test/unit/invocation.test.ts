@@ -132,6 +132,59 @@ describe('parseInvocation', () => {
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message).toMatch(/expected/);
   });
+
+  describe('hostile input is not echoed at length', () => {
+    const HUGE = 'x'.repeat(5 * 1024 * 1024);
+    const rejection = (event: unknown): RequestError => {
+      try {
+        parseInvocation(event);
+      } catch (error) {
+        expect(error).toBeInstanceOf(RequestError);
+        return error as RequestError;
+      }
+      throw new Error('expected a RequestError');
+    };
+
+    it.each([
+      ['a 5 MB detail-type', { source: 'x', 'detail-type': HUGE, detail: {} }],
+      ['a 5 MB source', { source: HUGE, 'detail-type': 'y', detail: {} }],
+      ['a 5 MB aws.secretsmanager detail-type', { source: 'aws.secretsmanager', 'detail-type': HUGE }],
+      ['a 5 MB unknown key', { action: 'rotate', [HUGE]: 1 }],
+      ['a 5 MB unknown detail key', { source: 'x', 'detail-type': 'MCP Rotation Requested', detail: { [HUGE]: 1 } }],
+      ['1000 invalid targets', { action: 'rotate', targets: Array.from({ length: 1000 }, () => 'a#'.repeat(500)) }],
+    ])('%s gives a short message that says what was wrong', (_, event) => {
+      const error = rejection(event);
+      expect(error.message.length).toBeLessThan(2_000);
+      expect(error.stack?.length ?? 0).toBeLessThan(4_000);
+    });
+
+    it('names an input too long to show by its length', () => {
+      expect(rejection({ source: 'x', 'detail-type': HUGE, detail: {} }).message).toContain(
+        `Rejected EventBridge event (a string of ${HUGE.length} characters) from "x"`,
+      );
+      expect(rejection({ action: 'rotate', targets: Array.from({ length: 7 }, () => 'a#b') }).message).toContain(
+        '; and 2 more problems',
+      );
+    });
+
+    it('ignores a secret-change event naming a secret longer than any Secrets Manager id', () => {
+      const event = {
+        source: 'aws.secretsmanager',
+        'detail-type': 'Secret Label Updated',
+        detail: { labelUpdated: 'AWSCURRENT', name: HUGE },
+      };
+      expect(rejection(event).message.length).toBeLessThan(2_000);
+    });
+  });
+
+  it.each(['ts#1/srv_1', 'srv#1', 'ts/srv/extra', '/srv_1', 'ts_1/'])(
+    'rejects the targets entry %j: ids never contain "/" or "#"',
+    (entry) => {
+      expect(() => parseInvocation({ action: 'rotate', targets: [entry] })).toThrow(
+        /targets\.0: expected "serverId" or "teamspaceId\/serverId" \(ids never contain "\/" or "#"\)/,
+      );
+    },
+  );
 });
 
 describe('invocationKeyOf (the lease owner a Lambda retry keeps)', () => {

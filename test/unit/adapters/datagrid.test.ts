@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDatagridApiFactory, dispatcherFor } from '../../../lambda/adapters/datagrid.ts';
 import type { DatagridClientOptions } from '../../../lambda/adapters/datagrid.ts';
 import { USER_AGENT } from '../../../lambda/constants.ts';
-import { DatagridError } from '../../../lambda/errors.ts';
+import { DatagridError, DatagridInvalidAnswerError, DatagridOutcomeUnknownError } from '../../../lambda/errors.ts';
 import type { Clock, Log, McpServer, RequestOptions } from '../../../lambda/types/index.ts';
 
 const ORIGIN = 'https://api.datagrid.test';
@@ -193,7 +193,7 @@ describe('requests', () => {
     });
     const servers = await api().listServers('ts_1');
     expect(servers.map((s) => s.id)).toEqual(['srv_1', 'srv_2']);
-    expect(servers[1]!.metadata).toBeNull();
+    expect(servers[1]).toEqual(server({ id: 'srv_2', metadata: null }));
     expect(seen[0]!.headers['datagrid-teamspace']).toBe('ts_1');
   });
 });
@@ -238,10 +238,67 @@ describe('response validation', () => {
     expect(error.message).toContain(expected);
   });
 
-  it('rejects a list whose items are not mcp_server objects, naming the item', async () => {
-    replyOnce(LIST_PATH, 200, { object: 'list', data: [server(), { id: 'srv_2' }] });
+  it('lists an entry that is not a valid mcp_server by its id and problem, and leaves out one without an id', async () => {
+    replyOnce(LIST_PATH, 200, { object: 'list', data: [server(), { id: 'srv_2', status: 7 }, { name: 'no id' }, 42] });
+    const listed = await api({ maxAttempts: 1 }).listServers(undefined);
+    expect(listed).toHaveLength(2);
+    expect(listed[0]).toEqual(server());
+    expect(listed[1]).toMatchObject({ id: 'srv_2', invalid: expect.stringContaining('not a valid mcp_server') });
+  });
+
+  it('still rejects a list body that is not {object: "list", data: [...]}', async () => {
+    replyOnce(LIST_PATH, 200, { object: 'list', data: {} });
     const error = await failure(api({ maxAttempts: 1 }).listServers(undefined));
-    expect(error.message).toContain('data.1.');
+    expect(error).toBeInstanceOf(DatagridInvalidAnswerError);
+    expect(error.message).toContain('data: expected array');
+  });
+
+  it.each([
+    ['tool_count', { tool_count: null, last_synced_at: '2025-01-01T00:00:00Z' }],
+    ['last_synced_at', { tool_count: 0, last_synced_at: null }],
+  ])('accepts null %s (no tools yet / never synced) in GET, PATCH and list answers', async (_, metadata) => {
+    const body = server({ metadata });
+    replyOnce(SERVER_PATH, 200, body);
+    replyOnce(SERVER_PATH, 200, body, {}, 'PATCH');
+    replyOnce(LIST_PATH, 200, { object: 'list', data: [body] });
+    const client = api({ maxAttempts: 1 });
+    await expect(client.getServer(undefined, 'srv_1')).resolves.toEqual(body);
+    await expect(client.updateAuthorization(undefined, 'srv_1', AUTHORIZATION)).resolves.toEqual(body);
+    await expect(client.listServers(undefined)).resolves.toEqual([body]);
+  });
+
+  it.each(['GET', 'PATCH'])(
+    'treats a %s answer holding another server as an invalid answer naming both ids',
+    async (method) => {
+      replyOnce(SERVER_PATH, 200, server({ id: 'srv_other' }), {}, method);
+      const client = api({ maxAttempts: 1 });
+      const error = await failure(
+        method === 'GET'
+          ? client.getServer(undefined, 'srv_1')
+          : client.updateAuthorization(undefined, 'srv_1', AUTHORIZATION),
+      );
+      // After a PATCH an invalid answer leaves the write's outcome unknown: the engine reads the server next.
+      expect(error).toBeInstanceOf(method === 'GET' ? DatagridInvalidAnswerError : DatagridOutcomeUnknownError);
+      expect(error.code).toBe('DATAGRID_UNAVAILABLE');
+      expect(error.message).toContain('the response was the record of MCP server "srv_other", not of "srv_1"');
+    },
+  );
+
+  it('names a huge foreign id by its length only', async () => {
+    replyOnce(SERVER_PATH, 200, server({ id: 'x'.repeat(100_000) }));
+    const error = await failure(api({ maxAttempts: 1 }).getServer(undefined, 'srv_1'));
+    expect(error.message).toContain('(a string of 100000 characters)');
+    expect(error.message.length).toBeLessThan(500);
+  });
+
+  it('marks a body that is not JSON as an invalid answer, and after a PATCH as an unknown outcome', async () => {
+    replyOnce(SERVER_PATH, 200, 'not json', {}, 'GET');
+    expect(await failure(api({ maxAttempts: 1 }).getServer(undefined, 'srv_1'))).toBeInstanceOf(
+      DatagridInvalidAnswerError,
+    );
+    replyOnce(SERVER_PATH, 200, 'not json', {}, 'PATCH');
+    const error = await failure(api({ maxAttempts: 1 }).updateAuthorization(undefined, 'srv_1', AUTHORIZATION));
+    expect(error).toBeInstanceOf(DatagridOutcomeUnknownError);
   });
 });
 

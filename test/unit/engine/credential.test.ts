@@ -4,6 +4,7 @@ import { MAX_AUTHORIZATION_LENGTH } from '../../../lambda/constants.ts';
 import {
   authorizationFor,
   buildAuthorization,
+  credentialForms,
   extractCredential,
   validateAuthorization,
 } from '../../../lambda/engine/credential.ts';
@@ -50,10 +51,28 @@ const forbiddenChar = fc.oneof(
 );
 /** A credential that is valid on its own: allowed characters, not only whitespace. */
 const validCredential = fc
-  .string({ unit: allowedChar, minLength: 1, maxLength: 200 })
+  .string({ unit: allowedChar, minLength: 4, maxLength: 200 })
   .filter((value) => value.trim() !== '');
 
 describe('extractCredential', () => {
+  it.each([
+    ['a', undefined, 'secret mcp/github: the secret value is 1 character long; at least 4 are required'],
+    ['abc', undefined, 'secret mcp/github: the secret value is 3 characters long; at least 4 are required'],
+    [
+      JSON.stringify({ token: 'x1', other: 'a-long-neighbour' }),
+      'token',
+      'secret mcp/github: JSON field "token" is 2 characters long; at least 4 are required',
+    ],
+  ])('rejects a credential shorter than 4 characters, which could not be redacted (%j)', (value, jsonKey, message) => {
+    const error = invalid(() => extractCredential(secret(value), jsonKey));
+    expect(error.code).toBe('INVALID_SECRET_VALUE');
+    expect(error.message).toBe(message);
+  });
+
+  it('accepts a credential of exactly 4 characters', () => {
+    expect(extractCredential(secret('abcd'), undefined)).toBe('abcd');
+  });
+
   it('returns the whole SecretString when there is no jsonKey', () => {
     expect(extractCredential(secret(CANARY), undefined)).toBe(CANARY);
   });
@@ -193,11 +212,11 @@ describe('validateAuthorization', () => {
 
 describe('authorizationFor', () => {
   it('extracts, builds and validates', () => {
-    const value = authorizationFor(secret(JSON.stringify({ token: 'abc' })), {
+    const value = authorizationFor(secret(JSON.stringify({ token: 'abcd' })), {
       jsonKey: 'token',
       headerTemplate: 'Bearer {{secret}}',
     });
-    expect(value).toBe('Bearer abc');
+    expect(value).toBe('Bearer abcd');
     expect(authorizationFor(secret('Token xyz'), { headerTemplate: '{{secret}}' })).toBe('Token xyz');
   });
 
@@ -206,7 +225,7 @@ describe('authorizationFor', () => {
       jsonKey: undefined,
       headerTemplate: 'Bearer {{secret}}',
     };
-    expect(authorizationFor(secret('abc'), target)).toBe('Bearer abc');
+    expect(authorizationFor(secret('abcd'), target)).toBe('Bearer abcd');
   });
 
   it('names the secret when the built value is invalid, never the value', () => {
@@ -311,5 +330,22 @@ describe('properties', () => {
       }),
       { numRuns: 40 },
     );
+  });
+});
+
+describe('credentialForms', () => {
+  it('gives the whole secret string, the bare jsonKey credential and the Authorization value', () => {
+    const value = JSON.stringify({ token: CANARY, note: 'n' });
+    expect(credentialForms(secret(value), { jsonKey: 'token', headerTemplate: 'Bearer {{secret}}' })).toEqual([
+      value,
+      CANARY,
+      `Bearer ${CANARY}`,
+    ]);
+  });
+
+  it('gives at least the whole secret string when no credential can be extracted', () => {
+    expect(credentialForms(secret('not json'), { jsonKey: 'token', headerTemplate: 'Bearer {{secret}}' })).toEqual([
+      'not json',
+    ]);
   });
 });

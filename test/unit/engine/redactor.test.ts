@@ -26,6 +26,51 @@ describe('Redactor', () => {
     expect(r.scrub('axbxc a.b*c+(d)')).toBe(`axbxc ${REDACTED}`);
   });
 
+  it('keeps a field whose whole value the configuration gives that field, and scrubs the value everywhere else', () => {
+    const r = new Redactor();
+    r.add('active');
+    r.add('srv_b');
+    r.keepConfigured({ serverId: ['srv_b'], status: ['active', 'syncing'] });
+    expect(
+      r.scrubDeep({
+        serverId: 'srv_b',
+        status: 'active',
+        nested: [{ serverId: 'srv_b', status: 'srv_b' }],
+        message: 'status "active" on srv_b',
+        serverName: 'active',
+        teamspaceId: 'srv_b',
+      }),
+    ).toEqual({
+      serverId: 'srv_b',
+      status: 'active',
+      nested: [{ serverId: 'srv_b', status: REDACTED }],
+      message: `status "${REDACTED}" on ${REDACTED}`,
+      serverName: REDACTED,
+      teamspaceId: REDACTED,
+    });
+    expect(r.scrubDeep({ status: 'active now' })).toEqual({ status: `${REDACTED} now` });
+  });
+
+  it('scrubs an error in place: message, stack and causes', () => {
+    const r = new Redactor();
+    const secret = 'CANARY-stack-5d6e7f80';
+    const cause = new Error(`inner ${secret}`);
+    const error = new Error(`outer ${secret}`, { cause });
+    r.add(secret);
+    r.scrubError(error);
+    expect(error.message).toBe(`outer ${REDACTED}`);
+    expect(error.stack).toContain(`outer ${REDACTED}`);
+    expect(error.stack).not.toContain(secret);
+    expect(cause.message).toBe(`inner ${REDACTED}`);
+    expect(cause.stack).not.toContain(secret);
+    const aggregate = new AggregateError([new Error(secret)], secret);
+    r.scrubError(aggregate);
+    expect(JSON.stringify([aggregate.message, aggregate.stack, aggregate.errors[0].stack])).not.toContain(secret);
+    const dom = new DOMException(`dom ${secret}`);
+    r.scrubError(dom);
+    expect(dom.message).toBe(`dom ${REDACTED}`);
+  });
+
   it('property: no registered value of 4+ characters survives in any text containing it', () => {
     fc.assert(
       fc.property(fc.string({ minLength: 4, maxLength: 40 }), fc.string(), fc.string(), (secret, before, after) => {
