@@ -3,7 +3,7 @@
  * summary, and throw (after every event is emitted) when a rotation target failed so retries and alarms see it.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -11,11 +11,12 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Dispatcher } from 'undici';
 import { loadConfigFile } from './config.ts';
-import { DEFAULT_CONFIG_FILE, DEFAULT_METRICS_NAMESPACE, ROTATOR_METRIC, ROTATOR_NAME } from './constants.ts';
+import { DEFAULT_CONFIG_FILE, ROTATOR_METRIC, ROTATOR_NAME } from './constants.ts';
 import { Redactor } from './engine/redactor.ts';
 import { executeRun } from './engine/run.ts';
 import { RotationFailedError, describeCause } from './errors.ts';
 import { parseInvocation } from './invocation.ts';
+import { createRotatorMetrics } from './metrics.ts';
 import { scrubbingLog, systemClock } from './runtime.ts';
 import type { Clock, DatagridApiFactory, RotatorConfig } from './types/index.ts';
 import type { RotationResult, RunSummary } from './types/results.ts';
@@ -25,10 +26,7 @@ import { createDatagridFactory, createEngineAdapters, deploymentSettingsFromEnv 
 const DEFAULT_REMAINING_MS = 15 * 60_000;
 
 const logger = new Logger({ serviceName: ROTATOR_NAME });
-const metrics = new Metrics({
-  namespace: process.env.METRICS_NAMESPACE ?? DEFAULT_METRICS_NAMESPACE,
-  serviceName: ROTATOR_NAME,
-});
+const metrics = createRotatorMetrics(process.env);
 
 export interface HandlerOptions {
   secretsClient?: SecretsManagerClient;
