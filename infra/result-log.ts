@@ -3,7 +3,7 @@
  * CloudWatch Logs group, where Logs Insights can answer "which servers failed last week" without an archive replay.
  * The log group's resource policy lets only this rule write to it.
  */
-import { ArnFormat, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import type { IEventBus, IRuleTarget } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -47,6 +47,11 @@ export class ResultLog extends Construct {
       eventBus: props.eventBus,
       eventPattern: { source: [props.eventSource], detailType: [...RESULT_DETAIL_TYPES] },
       targets: [target],
+    });
+    Validations.of(this.rule).acknowledge({
+      id: 'Serverless-EventBusDLQ',
+      reason:
+        'The log copy is a convenience for queries; the archive on the bus is the complete compliance record, and its events can be replayed into this log group.',
     });
     // A native AWS::Logs::ResourcePolicy (aws-events-targets' CloudWatchLogGroup would deploy a custom resource).
     this.logGroup.addToResourcePolicy(

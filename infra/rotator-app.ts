@@ -53,10 +53,11 @@ export interface RotatorApp {
   configFile: string;
 }
 
-export function createRotatorApp(props: AppProps = {}): RotatorApp {
+/** `cwd`: where relative configuration paths and `rotation.config.json` are looked up (where `cdk` runs). */
+export function createRotatorApp(props: AppProps = {}, cwd: string = process.cwd()): RotatorApp {
   // app.ts synthesizes explicitly: no synth at process exit of an app whose construction failed half-way.
   const app = new App({ autoSynth: false, ...props });
-  const configFile = resolveConfigFile(app.node.tryGetContext(CONFIG_FILE_CONTEXT));
+  const configFile = resolveConfigFile(app.node.tryGetContext(CONFIG_FILE_CONTEXT), cwd);
   const schedulesEnabled = schedulesEnabledFromContext(app.node.tryGetContext(SCHEDULES_ENABLED_CONTEXT));
   const stack = new McpRotatorStack(app, STACK_NAME, {
     description: 'datagrid-mcp-rotator: rotates Datagrid MCP server credentials from AWS Secrets Manager',
