@@ -41,6 +41,7 @@ import {
   METRIC_DIMENSION,
   ROTATOR_NAME,
 } from '../lambda/constants.ts';
+import { TRACING_ENV } from '../lambda/tracing.ts';
 import type { RotatorConfig } from '../lambda/types/config.ts';
 import { alarmList, createRotatorAlarms } from './alarms.ts';
 import type { RotatorAlarms } from './alarms.ts';
@@ -249,7 +250,8 @@ export interface McpCredentialRotatorProps {
   readonly logRetention?: RetentionDays;
 
   /**
-   * Active X-Ray tracing of the function.
+   * Active X-Ray tracing of the function, with Powertools Tracer (`ROTATOR_TRACING=true`): every AWS SDK call and
+   * every HTTP request to Datagrid and the MCP servers appears as a subsegment.
    * @default false
    */
   readonly tracing?: boolean;
@@ -382,6 +384,8 @@ export class McpCredentialRotator extends Construct {
         EVENT_SOURCE: eventSource,
         METRICS_NAMESPACE: metricsNamespace,
         [METRICS_DEPLOYMENT_ENV]: this.deploymentName,
+        // Powertools Tracer: SDK calls and HTTP requests as subsegments of the Lambda trace.
+        ...(props.tracing && { [TRACING_ENV]: 'true' }),
       },
       onFailure: failureDestination,
       retryAttempts: props.retryAttempts ?? 2,

@@ -18,6 +18,7 @@ import { RotationFailedError, describeCause } from './errors.ts';
 import { parseInvocation } from './invocation.ts';
 import { createRotatorMetrics } from './metrics.ts';
 import { scrubbingLog, systemClock } from './runtime.ts';
+import { traceAwsClients } from './tracing.ts';
 import type { Clock, DatagridApiFactory, RotatorConfig } from './types/index.ts';
 import type { RotationResult, RunSummary } from './types/results.ts';
 import { createDatagridFactory, createEngineAdapters, deploymentSettingsFromEnv } from './wiring.ts';
@@ -84,6 +85,9 @@ export function createHandler(options: HandlerOptions = {}) {
   const dynamoClient = options.dynamoClient ?? new DynamoDBClient({});
   const eventsClient = options.eventsClient ?? new EventBridgeClient({});
   const clock = options.clock ?? systemClock;
+  const tracing = traceAwsClients(process.env, [secretsClient, dynamoClient, eventsClient]);
+  // Awaited by every invocation; handled here so a failed load is not an unhandled rejection before the first one.
+  tracing.catch(() => undefined);
   const configs = new Map<string, Promise<RotatorConfig>>();
   const datagridFactories = new Map<string, DatagridApiFactory>();
 
@@ -121,6 +125,7 @@ export function createHandler(options: HandlerOptions = {}) {
     const log = scrubbingLog(logger, redactor);
     try {
       // Everything that can reject the invocation happens before the first AWS or Datagrid call.
+      await tracing;
       const request = parseInvocation(event);
       const tableName = requiredEnv('STATE_TABLE_NAME');
       const config = await loadConfig(configFile());

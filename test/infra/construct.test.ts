@@ -84,6 +84,9 @@ describe('McpCredentialRotator with its defaults', () => {
 
     it('has no active tracing unless asked', () => {
       fx.template.hasResourceProperties('AWS::Lambda::Function', { TracingConfig: Match.absent() });
+      fx.template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ ROTATOR_TRACING: Match.absent() }) },
+      });
     });
   });
 
@@ -539,6 +542,8 @@ describe('McpCredentialRotator with resources passed in and props set', () => {
       Timeout: 600,
       ReservedConcurrentExecutions: 2,
       TracingConfig: { Mode: 'Active' },
+      // Powertools Tracer in the handler: SDK and HTTP calls as subsegments.
+      Environment: { Variables: Match.objectLike({ ROTATOR_TRACING: 'true' }) },
     });
     fx.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
       MaximumRetryAttempts: 0,
