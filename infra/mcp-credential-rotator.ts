@@ -344,8 +344,11 @@ export class McpCredentialRotator extends Construct {
       eventPattern: props.eventBus ? { source: [eventSource] } : { account: [Stack.of(this).account] },
       ...(encryptionKey && { kmsKey: encryptionKey }),
     });
-    // The compliance record outlives the stack unless the owner says otherwise.
-    this.archive.applyRemovalPolicy(props.archiveRemovalPolicy ?? RemovalPolicy.RETAIN);
+    // The compliance record outlives the stack unless the owner says otherwise; a bus of our own stays with its
+    // archive, so deleting the stack never has to delete a bus that still has one.
+    const archiveRemovalPolicy = props.archiveRemovalPolicy ?? RemovalPolicy.RETAIN;
+    this.archive.applyRemovalPolicy(archiveRemovalPolicy);
+    if (!props.eventBus) this.eventBus.applyRemovalPolicy(archiveRemovalPolicy);
 
     const logRetention = props.logRetention ?? RetentionDays.ONE_YEAR;
     this.logGroup = new LogGroup(this, 'LogGroup', {

@@ -269,10 +269,12 @@ describe('with its defaults', () => {
   });
 
   describe('the compliance record', () => {
-    it('the archive is retained when it leaves the stack', () => {
+    it('the archive, and the bus it archives, are retained when they leave the stack', () => {
       const archive = Object.values(fx.template.findResources('AWS::Events::Archive'))[0] as Resource;
       expect(archive.DeletionPolicy).toBe('Retain');
       expect(archive.UpdateReplacePolicy).toBe('Retain');
+      const bus = Object.values(fx.template.findResources('AWS::Events::EventBus'))[0] as Resource;
+      expect(bus.DeletionPolicy).toBe('Retain');
     });
 
     it('no result log unless asked', () => {
