@@ -39,7 +39,8 @@ describe('resolveConfigFile', () => {
   });
 });
 
-describe('createRotatorApp', () => {
+// Each case builds the whole app in-process; on a loaded 2-core machine that takes a while.
+describe('createRotatorApp', { timeout: 120_000 }, () => {
   const synth = (context: Record<string, unknown>, cwd: string) => {
     const { stack } = createRotatorApp({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING, ...context } }, cwd);
     return { stack, template: Template.fromStack(stack).toJSON() as { Rules?: Record<string, unknown> } };
