@@ -3,18 +3,18 @@
  * the results bus and its archive, the rules that trigger it, the state table, failure handling and alarms — with
  * least-privilege IAM derived from the validated configuration file.
  */
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import type { IMetric } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type { Dashboard } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
-import type { Archive, EventPattern, IEventBus } from 'aws-cdk-lib/aws-events';
+import { Archive, EventBus, Rule } from 'aws-cdk-lib/aws-events';
+import type { EventPattern, IEventBus } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Grant, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import {
   ApplicationLogLevel,
   Architecture,
@@ -26,16 +26,38 @@ import {
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
+import { Schedule, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
+import type { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { loadConfigFileSync } from '../lambda/config.ts';
-import { DEFAULT_EVENT_SOURCE, DETAIL_TYPE, ROTATOR_NAME } from '../lambda/constants.ts';
+import {
+  DEFAULT_EVENT_SOURCE,
+  DETAIL_TYPE,
+  METRICS_DEPLOYMENT_ENV,
+  METRIC_DIMENSION,
+  ROTATOR_NAME,
+} from '../lambda/constants.ts';
+import { TRACING_ENV } from '../lambda/tracing.ts';
 import type { RotatorConfig } from '../lambda/types/config.ts';
+import { alarmList, createRotatorAlarms } from './alarms.ts';
+import type { RotatorAlarms } from './alarms.ts';
 import { BUNDLED_CONFIG_FILE_NAME, LAMBDA_HANDLER, rotatorCode } from './bundling.ts';
+import { createRotatorDashboard, dashboardUrl } from './dashboard.ts';
+import { allowRotatorServicesToUseKey } from './encryption.ts';
+import {
+  DEFAULT_REQUEST_SOURCES,
+  RESULT_DETAIL_TYPES,
+  checkRequestSources,
+  putEventsConditions,
+  putEventsStatement,
+  rotationRequestedPattern,
+} from './request-access.ts';
+import { ResultLog } from './result-log.ts';
+import { DEFAULT_AUDIT_SCHEDULE, DEFAULT_ROTATION_SCHEDULE, scheduledInvocationAlias } from './schedules.ts';
 import { cloudTrailPattern, groupForPatternLimit, labelUpdatedPattern } from './secret-events.ts';
 import type { SecretReference } from './secret-references.ts';
 import { distinctSecretIds, resolveSecretReference } from './secret-references.ts';
@@ -45,6 +67,7 @@ import { DEFAULT_METRICS_NAMESPACE, ROTATOR_METRIC } from '../lambda/constants.t
 
 // The metric names are the handler's; re-exported for users of the construct.
 export { DEFAULT_METRICS_NAMESPACE, ROTATOR_METRIC };
+export type { RotatorAlarms };
 
 /** The scheduled invocations' input (contract §4.1). */
 export const ROTATE_SCHEDULE_INPUT = { action: 'rotate', trigger: 'schedule' } as const;
@@ -62,8 +85,9 @@ export interface McpCredentialRotatorProps {
   readonly configFile: string;
 
   /**
-   * Schedule of the rotation run (`{"action":"rotate","trigger":"schedule"}`).
-   * @default ScheduleExpression.rate(Duration.days(1))
+   * Schedule of the rotation run (`{"action":"rotate","trigger":"schedule"}`). Use a `cron()` maintenance window:
+   * a `rate()` schedule starts at deploy time. Scheduled runs are never retried by Lambda (the next run is the retry).
+   * @default ScheduleExpression.cron({ minute: '0', hour: '4' }) — daily at 04:00 UTC, before the audit
    */
   readonly rotationSchedule?: ScheduleExpression;
 
@@ -74,10 +98,18 @@ export interface McpCredentialRotatorProps {
   readonly auditSchedule?: ScheduleExpression;
 
   /**
-   * Whether the two schedules are enabled (disable to deploy first and rotate by hand).
+   * Whether the two schedules are enabled. Disable them for the first deploy, run `plan`, then enable them.
+   * While disabled, the heartbeat alarm notifies nobody.
    * @default true
    */
   readonly schedulesEnabled?: boolean;
+
+  /**
+   * `source` values whose `MCP Rotation Requested` events start a run; any other source is ignored by the rule.
+   * Must not contain `eventSource`. `grantRequestRotation` lets a principal send exactly these.
+   * @default ['datagrid.mcp-rotator.requests'] — what the CLI's `trigger` sends
+   */
+  readonly requestSources?: string[];
 
   /**
    * Existing EventBridge bus for the result events and `MCP Rotation Requested`.
@@ -93,14 +125,37 @@ export interface McpCredentialRotatorProps {
   readonly archiveRetention?: Duration;
 
   /**
-   * `Source` of the events the function emits (`EVENT_SOURCE`).
+   * What happens to the archive (the compliance record) when it leaves the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly archiveRemovalPolicy?: RemovalPolicy;
+
+  /**
+   * Also copy every result event (rotation and audit results, run summaries) into a CloudWatch Logs group under
+   * `/aws/events/`, kept for `logRetention`: queryable evidence with Logs Insights.
+   * @default false
+   */
+  readonly resultLog?: boolean;
+
+  /**
+   * `Source` of the events the function emits (`EVENT_SOURCE`). The function may put events on the bus with this
+   * source and its three result detail-types only.
    * @default 'datagrid.mcp-rotator'
    */
   readonly eventSource?: string;
 
   /**
+   * Customer managed KMS key for everything the construct creates that stores data: the state table, both
+   * dead-letter queues, the alarm topic, the function's log group, the archive and the result log. The key policy
+   * must let CloudWatch, EventBridge and CloudWatch Logs use it; for a key defined in the same app the construct
+   * adds those statements itself.
+   * @default - AWS managed or owned keys (the topic is not encrypted: alarm messages hold no secret)
+   */
+  readonly encryptionKey?: IKey;
+
+  /**
    * Existing state table (partition key `pk`, type String, no sort key).
-   * @default - an on-demand table with point-in-time recovery and AWS-managed KMS encryption is created
+   * @default - an on-demand table with point-in-time recovery and KMS encryption (AWS managed, or `encryptionKey`)
    */
   readonly stateTable?: ITable;
 
@@ -136,6 +191,26 @@ export interface McpCredentialRotatorProps {
   readonly metricsNamespace?: string;
 
   /**
+   * Value of the `deployment` dimension on every rotator metric (passed as `METRICS_DEPLOYMENT`), so the alarms of
+   * two rotators in one account and region watch only their own runs.
+   * @default - a name unique to this construct in its app (`Names.uniqueResourceName`)
+   */
+  readonly deploymentName?: string;
+
+  /**
+   * The heartbeat alarm fires when no run (rotation or audit) completed for this long; missing data counts as
+   * breaching. Rounded up to whole hours; keep it longer than the longest gap between two scheduled runs.
+   * @default Duration.hours(26)
+   */
+  readonly heartbeatWindow?: Duration;
+
+  /**
+   * Name of the CloudWatch dashboard.
+   * @default - generated by CloudFormation
+   */
+  readonly dashboardName?: string;
+
+  /**
    * Function memory in MB.
    * @default - sized for the target count: 256 up to 25 targets, 512 up to 100, else 1024
    */
@@ -148,14 +223,16 @@ export interface McpCredentialRotatorProps {
   readonly timeout?: Duration;
 
   /**
-   * Reserved concurrency. With 1, runs never overlap: a trigger that arrives during a run is throttled and Lambda
-   * retries it (asynchronous invocations) until `maxEventAge`.
-   * @default 1
+   * Reserved concurrency. Runs may overlap: each target's lease in the state table keeps two runs off one target,
+   * so an incident never waits behind a 15-minute scheduled run for a free slot (with 1 it would be throttled,
+   * retried with back-off and possibly dropped).
+   * @default 4
    */
   readonly reservedConcurrentExecutions?: number;
 
   /**
-   * Retries of a failed asynchronous invocation before it goes to `failedInvocationQueue` (0-2).
+   * Retries of a failed asynchronous invocation from a rule (incident or manual request, secret change) before it
+   * goes to `failedInvocationQueue` (0-2). Scheduled invocations are never retried by Lambda.
    * @default 2
    */
   readonly retryAttempts?: number;
@@ -173,24 +250,31 @@ export interface McpCredentialRotatorProps {
   readonly logRetention?: RetentionDays;
 
   /**
-   * Active X-Ray tracing of the function.
+   * Active X-Ray tracing of the function, with Powertools Tracer (`ROTATOR_TRACING=true`): every AWS SDK call and
+   * every HTTP request to Datagrid and the MCP servers appears as a subsegment.
    * @default false
    */
   readonly tracing?: boolean;
-}
 
-/** Alarms the construct creates, all notifying `alarmTopic`. */
-export interface RotatorAlarms {
-  /** The function ended in an error (a failed rotation target makes the handler throw). */
-  readonly functionErrors: Alarm;
-  /** `RotationsFailed` >= 1. */
-  readonly rotationsFailed: Alarm;
-  /** `AuditNoncompliant` >= 1. */
-  readonly auditNoncompliant: Alarm;
-  /** A schedule or rule could not deliver its event to the function. */
-  readonly triggerDeadLetters: Alarm;
-  /** An asynchronous invocation failed after its retries. */
-  readonly failedInvocations: Alarm;
+  /**
+   * VPC to run the function in. The function needs outbound HTTPS to the Datagrid API, to the AWS APIs it calls
+   * (Secrets Manager, DynamoDB, EventBridge; through a NAT gateway or VPC endpoints) and, with `preflight`, to every
+   * target's MCP server.
+   * @default - not in a VPC
+   */
+  readonly vpc?: IVpc;
+
+  /**
+   * Subnets of `vpc` for the function (private subnets with egress).
+   * @default - the VPC's private subnets with egress
+   */
+  readonly vpcSubnets?: SubnetSelection;
+
+  /**
+   * Security groups of the function in `vpc`.
+   * @default - a new security group allowing all outbound traffic
+   */
+  readonly securityGroups?: ISecurityGroup[];
 }
 
 export class McpCredentialRotator extends Construct {
@@ -205,6 +289,8 @@ export class McpCredentialRotator extends Construct {
   readonly alarmTopic: ITopic;
   readonly rotationSchedule: Schedule;
   readonly auditSchedule: Schedule;
+  /** What the schedules invoke: an alias of the function whose asynchronous invocations Lambda never retries. */
+  readonly scheduledFunction: IFunction;
   /** The role EventBridge Scheduler assumes to invoke the function and write to the dead-letter queue. */
   readonly schedulerRole: Role;
   /** Trigger deliveries that failed: schedules and rules that could not invoke the function. */
@@ -218,6 +304,14 @@ export class McpCredentialRotator extends Construct {
   /** CloudTrail records of changes to the configured secrets, on the default bus. */
   readonly secretApiCallRules: Rule[];
   readonly alarms: RotatorAlarms;
+  /** The operators' dashboard; its console address is `dashboardUrl`. */
+  readonly dashboard: Dashboard;
+  /** The result events copied to CloudWatch Logs, when `resultLog` is on. */
+  readonly resultLog?: ResultLog;
+  /** The `source` values whose `MCP Rotation Requested` events start a run. */
+  readonly requestSources: string[];
+  /** The `deployment` dimension of this rotator's metrics. */
+  readonly deploymentName: string;
   /** The secrets the function may read: every target's and the Datagrid API key's. */
   readonly secrets: SecretReference[];
 
@@ -230,23 +324,37 @@ export class McpCredentialRotator extends Construct {
       resolveSecretReference(secretId),
     );
     const eventSource = props.eventSource ?? DEFAULT_EVENT_SOURCE;
+    this.requestSources = checkRequestSources(props.requestSources ?? DEFAULT_REQUEST_SOURCES, eventSource);
     const metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
+    this.deploymentName = props.deploymentName ?? Names.uniqueResourceName(this, { maxLength: 200, separator: '-' });
     const maxEventAge = props.maxEventAge ?? Duration.hours(1);
+    const encryptionKey = props.encryptionKey;
+    if (encryptionKey) allowRotatorServicesToUseKey(encryptionKey);
 
-    this.triggerDeadLetterQueue = this.deadLetterQueue('TriggerDeadLetterQueue');
-    this.failedInvocationQueue = this.deadLetterQueue('FailedInvocationQueue');
+    this.triggerDeadLetterQueue = this.deadLetterQueue('TriggerDeadLetterQueue', encryptionKey);
+    this.failedInvocationQueue = this.deadLetterQueue('FailedInvocationQueue', encryptionKey);
     this.stateTable = props.stateTable ?? this.createStateTable(props);
     this.eventBus = props.eventBus ?? new EventBus(this, 'EventBus', { description: `${ROTATOR_NAME} results` });
-    this.archive = this.eventBus.archive('Archive', {
+    // Scoped under the bus as `eventBus.archive()` would (same logical id), which drops `kmsKey`.
+    this.archive = new Archive(this.eventBus, 'Archive', {
+      sourceEventBus: this.eventBus,
       description: `${ROTATOR_NAME} compliance record`,
       retention: props.archiveRetention ?? Duration.days(365),
       // A bus of our own holds only rotator traffic (results and requests): keep all of it.
       eventPattern: props.eventBus ? { source: [eventSource] } : { account: [Stack.of(this).account] },
+      ...(encryptionKey && { kmsKey: encryptionKey }),
     });
+    // The compliance record outlives the stack unless the owner says otherwise; a bus of our own stays with its
+    // archive, so deleting the stack never has to delete a bus that still has one.
+    const archiveRemovalPolicy = props.archiveRemovalPolicy ?? RemovalPolicy.RETAIN;
+    this.archive.applyRemovalPolicy(archiveRemovalPolicy);
+    if (!props.eventBus) this.eventBus.applyRemovalPolicy(archiveRemovalPolicy);
 
+    const logRetention = props.logRetention ?? RetentionDays.ONE_YEAR;
     this.logGroup = new LogGroup(this, 'LogGroup', {
-      retention: props.logRetention ?? RetentionDays.ONE_YEAR,
+      retention: logRetention,
       removalPolicy: RemovalPolicy.RETAIN,
+      ...(encryptionKey && { encryptionKey }),
     });
     this.role = new Role(this, 'Role', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
@@ -255,6 +363,8 @@ export class McpCredentialRotator extends Construct {
     this.logGroup.grantWrite(this.role);
 
     const size = sizeForTargets(this.config);
+    const timeout = props.timeout ?? Duration.seconds(size.timeoutSeconds);
+    const failureDestination = new SqsDestination(this.failedInvocationQueue);
     this.function = new NodejsFunction(this, 'Function', {
       description: 'Rotates Datagrid MCP server credentials from AWS Secrets Manager',
       code: rotatorCode(props.configFile),
@@ -262,8 +372,8 @@ export class McpCredentialRotator extends Construct {
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? size.memoryMb,
-      timeout: props.timeout ?? Duration.seconds(size.timeoutSeconds),
-      reservedConcurrentExecutions: props.reservedConcurrentExecutions ?? 1,
+      timeout,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions ?? 4,
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,
@@ -276,12 +386,29 @@ export class McpCredentialRotator extends Construct {
         EVENT_BUS_NAME: this.eventBus.eventBusName,
         EVENT_SOURCE: eventSource,
         METRICS_NAMESPACE: metricsNamespace,
+        [METRICS_DEPLOYMENT_ENV]: this.deploymentName,
+        // Powertools Tracer: SDK calls and HTTP requests as subsegments of the Lambda trace.
+        ...(props.tracing && { [TRACING_ENV]: 'true' }),
       },
-      onFailure: new SqsDestination(this.failedInvocationQueue),
+      onFailure: failureDestination,
       retryAttempts: props.retryAttempts ?? 2,
       maxEventAge,
+      // Old versions go with the alias update: the configuration they carry is history, not a rollback path.
+      currentVersionOptions: { removalPolicy: RemovalPolicy.DESTROY },
+      ...(props.vpc && { vpc: props.vpc, vpcSubnets: props.vpcSubnets, securityGroups: props.securityGroups }),
     });
-    this.grantLeastPrivilege(props.secretsEncryptionKeys ?? [], props.tracing ?? false);
+    this.scheduledFunction = scheduledInvocationAlias(this, this.function, {
+      onFailure: failureDestination,
+      maxEventAge,
+    });
+    this.grantLeastPrivilege(props.secretsEncryptionKeys ?? [], props.tracing ?? false, eventSource);
+    if (props.vpc) {
+      Validations.of(this.role).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        reason:
+          'With `vpc` set, Lambda needs to create and delete its network interfaces; the AWS managed policy is the documented minimum and holds no data access.',
+      });
+    }
     if (!props.tracing) {
       Validations.of(this.function).acknowledge({
         id: 'Serverless-LambdaTracing',
@@ -301,21 +428,18 @@ export class McpCredentialRotator extends Construct {
       }),
       description: `${ROTATOR_NAME}: lets EventBridge Scheduler invoke the rotator and write its dead letters`,
     });
-    Validations.of(this.schedulerRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.function.node.defaultChild as CfnFunction)}.Arn>:*]`,
-      reason:
-        'Granted by the scheduler target: lambda:InvokeFunction on the function and its qualified versions/aliases (`:*`), this function only.',
-    });
+    // Scheduler writes its dead letters with this role: under a customer managed key it must be able to encrypt.
+    encryptionKey?.grant(this.schedulerRole, 'kms:GenerateDataKey', 'kms:Decrypt');
     const scheduleEnabled = props.schedulesEnabled ?? true;
     this.rotationSchedule = this.schedule('RotationSchedule', {
-      expression: props.rotationSchedule ?? ScheduleExpression.rate(Duration.days(1)),
+      expression: props.rotationSchedule ?? DEFAULT_ROTATION_SCHEDULE,
       input: ROTATE_SCHEDULE_INPUT,
       description: `${ROTATOR_NAME}: scheduled rotation`,
       enabled: scheduleEnabled,
       maxEventAge,
     });
     this.auditSchedule = this.schedule('AuditSchedule', {
-      expression: props.auditSchedule ?? ScheduleExpression.cron({ minute: '0', hour: '6' }),
+      expression: props.auditSchedule ?? DEFAULT_AUDIT_SCHEDULE,
       input: AUDIT_SCHEDULE_INPUT,
       description: `${ROTATOR_NAME}: scheduled audit`,
       enabled: scheduleEnabled,
@@ -330,7 +454,8 @@ export class McpCredentialRotator extends Construct {
     this.rotationRequestedRule = new Rule(this, 'RotationRequestedRule', {
       description: `${ROTATOR_NAME}: incident and manual rotation requests`,
       eventBus: this.eventBus,
-      eventPattern: { detailType: [DETAIL_TYPE.rotationRequested] },
+      // Only the request sources: anyone else who may put events on a shared bus cannot force incident runs.
+      eventPattern: rotationRequestedPattern(this.requestSources),
       targets: [ruleTarget],
     });
     // AWS services deliver their events to the default bus only, so these rules live there.
@@ -343,13 +468,63 @@ export class McpCredentialRotator extends Construct {
     );
     this.secretApiCallRules = this.secretRules('SecretApiCallRule', targetSecretIds, cloudTrailPattern, ruleTarget);
 
-    this.alarmTopic = props.alarmTopic ?? this.createAlarmTopic();
-    this.alarms = this.createAlarms(metricsNamespace);
+    this.alarmTopic = props.alarmTopic ?? this.createAlarmTopic(encryptionKey);
+    const observed = {
+      function: this.function,
+      timeout,
+      metricsNamespace,
+      metricsDimensions: {
+        [METRIC_DIMENSION.service]: ROTATOR_NAME,
+        [METRIC_DIMENSION.deployment]: this.deploymentName,
+      },
+      triggerDeadLetterQueue: this.triggerDeadLetterQueue,
+      failedInvocationQueue: this.failedInvocationQueue,
+    };
+    this.alarms = createRotatorAlarms(this, {
+      ...observed,
+      maxEventAge,
+      topic: this.alarmTopic,
+      heartbeatWindow: props.heartbeatWindow ?? Duration.hours(26),
+      schedulesEnabled: scheduleEnabled,
+    });
+    this.dashboard = createRotatorDashboard(this, {
+      ...observed,
+      alarms: alarmList(this.alarms),
+      ...(props.dashboardName && { dashboardName: props.dashboardName }),
+    });
+    if (props.resultLog) {
+      this.resultLog = new ResultLog(this, 'ResultLog', {
+        eventBus: this.eventBus,
+        eventSource,
+        retention: logRetention,
+        ...(encryptionKey && { encryptionKey }),
+      });
+    }
   }
 
-  private deadLetterQueue(id: string): Queue {
+  /** The console address of the dashboard. */
+  get dashboardUrl(): string {
+    return dashboardUrl(this.dashboard);
+  }
+
+  /**
+   * Lets `grantee` request runs: `events:PutEvents` on the bus for `MCP Rotation Requested` events whose `source` is
+   * one of `requestSources`, and nothing else (no other detail-type, no result events in the rotator's name).
+   */
+  grantRequestRotation(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({
+      grantee,
+      actions: ['events:PutEvents'],
+      resourceArns: [this.eventBus.eventBusArn],
+      conditions: putEventsConditions(this.requestSources, [DETAIL_TYPE.rotationRequested]),
+    });
+  }
+
+  private deadLetterQueue(id: string, key: IKey | undefined): Queue {
     const queue = new Queue(this, id, {
-      encryption: QueueEncryption.SQS_MANAGED,
+      ...(key
+        ? { encryption: QueueEncryption.KMS, encryptionMasterKey: key }
+        : { encryption: QueueEncryption.SQS_MANAGED }),
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
@@ -368,13 +543,15 @@ export class McpCredentialRotator extends Construct {
       partitionKey: { name: 'pk', type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: TableEncryption.AWS_MANAGED,
+      ...(props.encryptionKey
+        ? { encryption: TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.encryptionKey }
+        : { encryption: TableEncryption.AWS_MANAGED }),
       deletionProtection: props.stateTableDeletionProtection ?? true,
       removalPolicy: props.stateTableRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
   }
 
-  private grantLeastPrivilege(keys: IKey[], tracing: boolean): void {
+  private grantLeastPrivilege(keys: IKey[], tracing: boolean, eventSource: string): void {
     this.role.addToPolicy(
       new PolicyStatement({
         sid: 'ReadConfiguredSecrets',
@@ -407,10 +584,20 @@ export class McpCredentialRotator extends Construct {
         }),
       );
     }
-    this.eventBus.grantPutEventsTo(this.role);
+    // Its own results under its own source only: never an `MCP Rotation Requested`, never another app's source.
+    this.role.addToPolicy(putEventsStatement(this.eventBus, [eventSource], RESULT_DETAIL_TYPES, 'PutResultEvents'));
     // Exactly what lambda/adapters/state-dynamodb.ts sends (test/infra/construct.test.ts keeps the two in step).
     this.stateTable.grant(this.role, 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem');
     this.stateTable.encryptionKey?.grantEncryptDecrypt(this.role);
+    if (this.stateTable.encryptionKey || this.failedInvocationQueue.encryptionMasterKey) {
+      for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+        Validations.of(this.role).acknowledge({
+          id: `AwsSolutions-IAM5[Action::${action}]`,
+          reason:
+            'The standard CDK grants for writing a KMS-encrypted SQS queue and reading/writing a KMS-encrypted DynamoDB table, on that one customer managed key only.',
+        });
+      }
+    }
   }
 
   private schedule(
@@ -427,7 +614,7 @@ export class McpCredentialRotator extends Construct {
       schedule: options.expression,
       description: options.description,
       enabled: options.enabled,
-      target: new LambdaInvoke(this.function, {
+      target: new LambdaInvoke(this.scheduledFunction, {
         role: this.schedulerRole,
         input: ScheduleTargetInput.fromObject(options.input),
         deadLetterQueue: this.triggerDeadLetterQueue,
@@ -456,55 +643,13 @@ export class McpCredentialRotator extends Construct {
     );
   }
 
-  private createAlarmTopic(): Topic {
-    // Not KMS-encrypted: CloudWatch cannot publish to a topic under the AWS managed key, and alarm messages carry
-    // alarm names and metric states only. Pass `alarmTopic` to use a topic under your own key.
-    return new Topic(this, 'AlarmTopic', { displayName: `${ROTATOR_NAME} alarms`, enforceSSL: true });
-  }
-
-  private createAlarms(namespace: string): RotatorAlarms {
-    const period = Duration.minutes(5);
-    const rotatorMetric = (metricName: string): Metric =>
-      new Metric({ namespace, metricName, dimensionsMap: { service: ROTATOR_NAME }, statistic: 'Sum', period });
-    const alarm = (id: string, metric: IMetric, description: string): Alarm => {
-      const created = new Alarm(this, id, {
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        // No data means no run or no message: not an alarm.
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
-      });
-      created.addAlarmAction(new SnsAction(this.alarmTopic));
-      return created;
-    };
-    return {
-      functionErrors: alarm(
-        'FunctionErrorsAlarm',
-        this.function.metricErrors({ period, statistic: 'Sum' }),
-        'The rotator function ended in an error (a rotation target failed, or the run could not start).',
-      ),
-      rotationsFailed: alarm(
-        'RotationsFailedAlarm',
-        rotatorMetric(ROTATOR_METRIC.rotationsFailed),
-        'At least one MCP server credential rotation failed; see the MCP Credential Rotation Result events.',
-      ),
-      auditNoncompliant: alarm(
-        'AuditNoncompliantAlarm',
-        rotatorMetric(ROTATOR_METRIC.auditNoncompliant),
-        'The audit found at least one non-compliant MCP server; see the MCP Credential Audit Result events.',
-      ),
-      triggerDeadLetters: alarm(
-        'TriggerDeadLettersAlarm',
-        this.triggerDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
-        'A schedule or rule could not invoke the rotator: the trigger is in the dead-letter queue.',
-      ),
-      failedInvocations: alarm(
-        'FailedInvocationsAlarm',
-        this.failedInvocationQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
-        'A rotator invocation failed after its retries: the event is in the failed-invocation queue.',
-      ),
-    };
+  private createAlarmTopic(key: IKey | undefined): Topic {
+    // Without `encryptionKey` not KMS-encrypted: CloudWatch cannot publish to a topic under the AWS managed key, and
+    // alarm messages carry alarm names and metric states only.
+    return new Topic(this, 'AlarmTopic', {
+      displayName: `${ROTATOR_NAME} alarms`,
+      enforceSSL: true,
+      ...(key && { masterKey: key }),
+    });
   }
 }

@@ -26,5 +26,13 @@ export class McpRotatorStack extends Stack {
       value: this.rotator.alarmTopic.topicArn,
       description: 'Subscribe to receive the alarms',
     });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: this.rotator.dashboardUrl,
+      description: 'The CloudWatch dashboard of the rotator',
+    });
+    new CfnOutput(this, 'RequestSources', {
+      value: this.rotator.requestSources.join(','),
+      description: 'Sources whose "MCP Rotation Requested" events start a run (trigger --source)',
+    });
   }
 }

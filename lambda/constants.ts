@@ -12,7 +12,17 @@ export const DEFAULT_CONFIG_FILE = 'rotation.config.json';
 /** CloudWatch namespace of the handler's EMF metrics; the CDK alarms watch the same names. */
 export const DEFAULT_METRICS_NAMESPACE = 'DatagridMcpRotator';
 
-/** Metric names the handler publishes (dimension `service` = `datagrid-mcp-rotator`). */
+/**
+ * Environment variable naming this deployment; when set, every metric also carries the dimension
+ * `deployment` = its value, so two rotators in one account and region never share a metric (or an alarm).
+ */
+export const METRICS_DEPLOYMENT_ENV = 'METRICS_DEPLOYMENT';
+export const METRIC_DIMENSION = { service: 'service', deployment: 'deployment' } as const;
+
+/** `Source` the deployed `MCP Rotation Requested` rule accepts by default (the CLI's `trigger` sends it). */
+export const DEFAULT_REQUEST_SOURCE = 'datagrid.mcp-rotator.requests';
+
+/** Metric names the handler publishes (dimension `service` = `datagrid-mcp-rotator`, plus `deployment` when set). */
 export const ROTATOR_METRIC = {
   rotationsFailed: 'RotationsFailed',
   rotationsSucceeded: 'RotationsSucceeded',

@@ -3,7 +3,7 @@
  * summary, and throw (after every event is emitted) when a rotation target failed so retries and alarms see it.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -11,28 +11,21 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Dispatcher } from 'undici';
 import { loadConfigFile } from './config.ts';
-import {
-  DEFAULT_CONFIG_FILE,
-  DEFAULT_METRICS_NAMESPACE,
-  LAMBDA_MAX_TIMEOUT_MS,
-  ROTATOR_METRIC,
-  ROTATOR_NAME,
-} from './constants.ts';
+import { DEFAULT_CONFIG_FILE, LAMBDA_MAX_TIMEOUT_MS, ROTATOR_METRIC, ROTATOR_NAME } from './constants.ts';
 import { Redactor } from './engine/redactor.ts';
 import { executeRun } from './engine/run.ts';
 import { failedRotations } from './engine/summary.ts';
 import { RotationFailedError, describeCause } from './errors.ts';
 import { invocationKeyOf, parseInvocation } from './invocation.ts';
+import { createRotatorMetrics } from './metrics.ts';
 import { scrubbingLog, systemClock } from './runtime.ts';
+import { traceAwsClients } from './tracing.ts';
 import type { Clock, DatagridApiFactory, RotatorConfig } from './types/index.ts';
 import type { RunSummary } from './types/results.ts';
 import { createDatagridFactory, createEngineAdapters, deploymentSettingsFromEnv } from './wiring.ts';
 
 const logger = new Logger({ serviceName: ROTATOR_NAME });
-const metrics = new Metrics({
-  namespace: process.env.METRICS_NAMESPACE ?? DEFAULT_METRICS_NAMESPACE,
-  serviceName: ROTATOR_NAME,
-});
+const metrics = createRotatorMetrics(process.env);
 
 export interface HandlerOptions {
   secretsClient?: SecretsManagerClient;
@@ -90,6 +83,9 @@ export function createHandler(options: HandlerOptions = {}) {
   const dynamoClient = options.dynamoClient ?? new DynamoDBClient({});
   const eventsClient = options.eventsClient ?? new EventBridgeClient({});
   const clock = options.clock ?? systemClock;
+  const tracing = traceAwsClients(process.env, [secretsClient, dynamoClient, eventsClient]);
+  // Awaited by every invocation; handled here so a failed load is not an unhandled rejection before the first one.
+  tracing.catch(() => undefined);
   const configs = new Map<string, Promise<RotatorConfig>>();
   const datagridFactories = new Map<string, DatagridApiFactory>();
 
@@ -130,6 +126,7 @@ export function createHandler(options: HandlerOptions = {}) {
     const log = scrubbingLog(logger, redactor);
     try {
       // Everything that can reject the invocation happens before the first AWS or Datagrid call.
+      await tracing;
       const request = parseInvocation(event);
       const tableName = requiredEnv('STATE_TABLE_NAME');
       const config = await loadConfig(configFile());

@@ -5,7 +5,7 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { Command } from 'commander';
 import { loadConfigFile } from '../../lambda/config.ts';
-import { DETAIL_TYPE } from '../../lambda/constants.ts';
+import { DEFAULT_REQUEST_SOURCE, DETAIL_TYPE } from '../../lambda/constants.ts';
 import { selectTargets } from '../../lambda/engine/targets.ts';
 import { parseInvocation } from '../../lambda/invocation.ts';
 import { EXIT } from '../exit.ts';
@@ -15,6 +15,7 @@ import type { CommandContext } from './context.ts';
 import { EXIT_CODES_HELP } from './engine-command.ts';
 
 interface TriggerOptions extends AwsOptions {
+  source: string;
   incident: string;
   reason: string;
   targets?: string[];
@@ -33,7 +34,12 @@ export function registerTrigger(program: Command, { io, setExitCode }: CommandCo
         'only these targets (checked against --config): serverId or teamspaceId/serverId, comma-separated',
         parseTargetList,
       )
-      .option('--dry-run', 'ask the Lambda for a dry run (dryRun in the detail)'),
+      .option('--dry-run', 'ask the Lambda for a dry run (dryRun in the detail)')
+      .option(
+        '--source <source>',
+        "Source of the request event: one of the deployment's requestSources (the rule ignores any other)",
+        DEFAULT_REQUEST_SOURCE,
+      ),
   )
     .addHelpText(
       'after',
@@ -53,7 +59,7 @@ export function registerTrigger(program: Command, { io, setExitCode }: CommandCo
         ...(options.dryRun && { dryRun: true }),
       };
       // The Lambda's parser and target rule: an event the Lambda would reject is never put on the bus.
-      parseInvocation({ 'detail-type': DETAIL_TYPE.rotationRequested, source: options.eventSource, detail });
+      parseInvocation({ 'detail-type': DETAIL_TYPE.rotationRequested, source: options.source, detail });
       if (options.targets) selectTargets(await loadConfigFile(configPath(options)), options.targets);
 
       const clients = await createAwsClients(options);
@@ -63,7 +69,8 @@ export function registerTrigger(program: Command, { io, setExitCode }: CommandCo
             Entries: [
               {
                 EventBusName: options.bus,
-                Source: options.eventSource,
+                // Not --event-source: that is the rotator's own, and its rule never accepts a request from it.
+                Source: options.source,
                 DetailType: DETAIL_TYPE.rotationRequested,
                 Detail: JSON.stringify(detail),
               },

@@ -3,12 +3,14 @@
  * (moto) against the Datagrid emulator and real MCP servers. One stack for the file; the tests run in order and
  * build on each other's state (plan, rotate, plan again, audit), as an operator's session would.
  */
+import { PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DETAIL_TYPE } from '../../lambda/constants.ts';
+import { DEFAULT_REQUEST_SOURCE, DETAIL_TYPE } from '../../lambda/constants.ts';
 import type { AuditResult, RotationResult, RunSummary } from '../../lambda/types/results.ts';
 import { startMoto, type RunningMoto } from '../../local/moto.ts';
 import { LocalStack, type ReceivedEvent, type StackServer } from '../../local/stack.ts';
@@ -320,6 +322,28 @@ describe('plan, rotate, audit', () => {
 });
 
 describe('trigger', () => {
+  // The stack's queue hears the rotator's own source only; requests carry a request source: hear those too.
+  beforeAll(async () => {
+    const { Attributes } = await stack.aws.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: stack.queueUrl, AttributeNames: ['QueueArn'] }),
+    );
+    const rule = `${stack.busName}-requests-to-queue`;
+    await stack.aws.events.send(
+      new PutRuleCommand({
+        Name: rule,
+        EventBusName: stack.busName,
+        EventPattern: JSON.stringify({ source: [DEFAULT_REQUEST_SOURCE, 'acme.oncall'] }),
+      }),
+    );
+    await stack.aws.events.send(
+      new PutTargetsCommand({
+        Rule: rule,
+        EventBusName: stack.busName,
+        Targets: [{ Id: 'queue', Arn: Attributes!.QueueArn! }],
+      }),
+    );
+  });
+
   it('puts an MCP Rotation Requested event on the bus and prints its EventId', async () => {
     const run = await cli(
       [
@@ -345,6 +369,8 @@ describe('trigger', () => {
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({
       id: printed.eventId,
+      // The source the deployed rule accepts by default (requestSources), not the rotator's own result source.
+      source: 'datagrid.mcp-rotator.requests',
       'detail-type': DETAIL_TYPE.rotationRequested,
       detail: {
         action: 'rotate',
@@ -356,9 +382,14 @@ describe('trigger', () => {
       },
     });
 
-    const text = await cli(['trigger', '--bus', stack.busName, '--incident', 'INC-9', '--reason', 'again']);
+    const text = await cli([
+      'trigger',
+      ...['--bus', stack.busName, '--incident', 'INC-9', '--reason', 'again', '--source', 'acme.oncall'],
+    ]);
     expect(text.stdout).toMatch(/^EventId: \S+ \(bus /);
-    expect(await drainEvents()).toHaveLength(1);
+    const again = await drainEvents();
+    expect(again).toHaveLength(1);
+    expect(again[0]?.source).toBe('acme.oncall');
   });
 
   it('refuses unknown targets before putting anything on the bus', async () => {

@@ -60,6 +60,7 @@ describe('McpCredentialRotator with its defaults', () => {
             EVENT_BUS_NAME: { Ref: fx.logicalId(fx.rotator.eventBus) },
             EVENT_SOURCE: 'datagrid.mcp-rotator',
             METRICS_NAMESPACE: 'DatagridMcpRotator',
+            METRICS_DEPLOYMENT: fx.rotator.deploymentName,
           },
         },
       });
@@ -70,8 +71,8 @@ describe('McpCredentialRotator with its defaults', () => {
       fx.template.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 256, Timeout: 561 });
     });
 
-    it('reserves a concurrency of 1 so runs never overlap', () => {
-      fx.template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 1 });
+    it('reserves a concurrency of 4, so an incident never queues behind a running scheduled run', () => {
+      fx.template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 4 });
     });
 
     it('logs JSON to its own log group kept for a year', () => {
@@ -83,6 +84,9 @@ describe('McpCredentialRotator with its defaults', () => {
 
     it('has no active tracing unless asked', () => {
       fx.template.hasResourceProperties('AWS::Lambda::Function', { TracingConfig: Match.absent() });
+      fx.template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ ROTATOR_TRACING: Match.absent() }) },
+      });
     });
   });
 
@@ -92,9 +96,10 @@ describe('McpCredentialRotator with its defaults', () => {
         (schedule) => (schedule.Properties as { Target: { Input: string } }).Target.Input === JSON.stringify(input),
       ) as { Properties: Record<string, unknown> & { Target: Record<string, unknown> } } | undefined;
 
-    it('rotates daily with {"action":"rotate","trigger":"schedule"}', () => {
+    it('rotates daily at 04:00 UTC, a maintenance window before the audit (never at deploy time), with {"action":"rotate","trigger":"schedule"}', () => {
       const rotation = scheduleWith({ action: 'rotate', trigger: 'schedule' });
-      expect(rotation?.Properties.ScheduleExpression).toBe('rate(1 day)');
+      expect(rotation?.Properties.ScheduleExpression).toBe('cron(0 4 * * ? *)');
+      expect(rotation?.Properties.ScheduleExpressionTimezone).toBe('Etc/UTC');
       expect(rotation?.Properties.State).toBe('ENABLED');
     });
 
@@ -104,11 +109,11 @@ describe('McpCredentialRotator with its defaults', () => {
       expect(audit?.Properties.ScheduleExpressionTimezone).toBe('Etc/UTC');
     });
 
-    it('invoke the function with a retry policy and the trigger dead-letter queue', () => {
+    it('invoke the scheduled alias with a delivery retry policy and the trigger dead-letter queue', () => {
       fx.template.resourceCountIs('AWS::Scheduler::Schedule', 2);
       for (const input of [ROTATE, AUDIT]) {
         expect(scheduleWith(input)?.Properties.Target).toMatchObject({
-          Arn: { 'Fn::GetAtt': [fx.logicalId(fx.rotator.function), 'Arn'] },
+          Arn: { Ref: fx.logicalId(fx.rotator.scheduledFunction) },
           RoleArn: { 'Fn::GetAtt': [fx.logicalId(fx.rotator.schedulerRole), 'Arn'] },
           RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 3600 },
           DeadLetterConfig: { Arn: { 'Fn::GetAtt': [fx.logicalId(fx.rotator.triggerDeadLetterQueue), 'Arn'] } },
@@ -119,9 +124,8 @@ describe('McpCredentialRotator with its defaults', () => {
     it('use a role that only invokes this function and writes dead letters', () => {
       const statements = roleStatements(fx.template, fx.logicalId(fx.rotator.schedulerRole));
       expect(statements.flatMap((s) => asArray(s.Action)).sort()).toEqual(['lambda:InvokeFunction', 'sqs:SendMessage']);
-      const fnArn = { 'Fn::GetAtt': [fx.logicalId(fx.rotator.function), 'Arn'] };
       const invoke = statements.find((s) => s.Action === 'lambda:InvokeFunction');
-      expect(asArray(invoke?.Resource)).toContainEqual(fnArn);
+      expect(asArray(invoke?.Resource)).toEqual([{ Ref: fx.logicalId(fx.rotator.scheduledFunction) }]);
       fx.template.hasResourceProperties('AWS::IAM::Role', {
         AssumeRolePolicyDocument: {
           Statement: [
@@ -145,10 +149,10 @@ describe('McpCredentialRotator with its defaults', () => {
       });
     });
 
-    it('carries the MCP Rotation Requested rule into the function', () => {
+    it('carries MCP Rotation Requested from the request source only into the function', () => {
       fx.template.hasResourceProperties('AWS::Events::Rule', {
         EventBusName: { Ref: fx.logicalId(fx.rotator.eventBus) },
-        EventPattern: { 'detail-type': ['MCP Rotation Requested'] },
+        EventPattern: { source: ['datagrid.mcp-rotator.requests'], 'detail-type': ['MCP Rotation Requested'] },
         Targets: [ruleTarget(fx)],
       });
     });
@@ -275,6 +279,7 @@ describe('McpCredentialRotator with its defaults', () => {
         EvaluationPeriods: 1,
         TreatMissingData: 'notBreaching',
         AlarmActions: [{ Ref: fx.logicalId(fx.rotator.alarmTopic) }],
+        OKActions: [{ Ref: fx.logicalId(fx.rotator.alarmTopic) }],
         ...extra,
       });
 
@@ -285,24 +290,30 @@ describe('McpCredentialRotator with its defaults', () => {
       });
     });
 
-    it("fires on the rotator's RotationsFailed >= 1 and AuditNoncompliant >= 1 (namespace DatagridMcpRotator, service dimension)", () => {
-      for (const metric of ['RotationsFailed', 'AuditNoncompliant']) {
+    it("fires on the rotator's RotationsFailed, RotationsSkipped and AuditNoncompliant >= 1 (namespace DatagridMcpRotator, service and deployment dimensions)", () => {
+      for (const metric of ['RotationsFailed', 'RotationsSkipped', 'AuditNoncompliant']) {
         alarmOn(metric, {
           Namespace: 'DatagridMcpRotator',
-          Dimensions: [{ Name: 'service', Value: 'datagrid-mcp-rotator' }],
+          Dimensions: [
+            { Name: 'deployment', Value: fx.rotator.deploymentName },
+            { Name: 'service', Value: 'datagrid-mcp-rotator' },
+          ],
           Statistic: 'Sum',
         });
       }
     });
 
-    it('fires on the first message in either dead-letter queue', () => {
+    it('fires on every new message in either dead-letter queue (messages sent, not the depth, so a second one notifies again)', () => {
       for (const queue of [fx.rotator.failedInvocationQueue, fx.rotator.triggerDeadLetterQueue]) {
-        alarmOn('ApproximateNumberOfMessagesVisible', {
+        alarmOn('NumberOfMessagesSent', {
           Namespace: 'AWS/SQS',
+          Statistic: 'Sum',
           Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [fx.logicalId(queue), 'QueueName'] } }],
         });
       }
-      fx.template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+      expect(JSON.stringify(fx.template.findResources('AWS::CloudWatch::Alarm'))).not.toContain(
+        'ApproximateNumberOfMessagesVisible',
+      );
     });
 
     it('notify a created topic that accepts TLS publishing only', () => {
@@ -531,6 +542,8 @@ describe('McpCredentialRotator with resources passed in and props set', () => {
       Timeout: 600,
       ReservedConcurrentExecutions: 2,
       TracingConfig: { Mode: 'Active' },
+      // Powertools Tracer in the handler: SDK and HTTP calls as subsegments.
+      Environment: { Variables: Match.objectLike({ ROTATOR_TRACING: 'true' }) },
     });
     fx.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
       MaximumRetryAttempts: 0,

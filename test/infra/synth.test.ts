@@ -101,15 +101,20 @@ describe('npx cdk synth', () => {
   });
 
   describe('cfn-lint', () => {
-    it('finds no error in the synthesized template', () => {
-      const lint = spawnSync('cfn-lint', ['--format', 'parseable', templateFile], { encoding: 'utf8' });
-      if (lint.error && 'code' in lint.error && lint.error.code === 'ENOENT') {
-        throw new Error('cfn-lint is not on PATH: pip install cfn-lint');
-      }
-      const errors = lint.stdout.split('\n').filter((line) => /:E\d{4}:/.test(line));
-      expect(errors).toEqual([]);
-      // cfn-lint's exit code is a bit mask: 2 errors, 4 warnings, 8 informational; anything else means it broke.
-      expect((lint.status ?? 1) & ~(4 | 8), lint.stderr).toBe(0);
-    });
+    it(
+      'finds no error in the synthesized template',
+      () => {
+        const lint = spawnSync('cfn-lint', ['--format', 'parseable', templateFile], { encoding: 'utf8' });
+        if (lint.error && 'code' in lint.error && lint.error.code === 'ENOENT') {
+          throw new Error('cfn-lint is not on PATH: pip install cfn-lint');
+        }
+        const errors = lint.stdout.split('\n').filter((line) => /:E\d{4}:/.test(line));
+        expect(errors).toEqual([]);
+        // cfn-lint's exit code is a bit mask: 2 errors, 4 warnings, 8 informational; anything else means it broke.
+        expect((lint.status ?? 1) & ~(4 | 8), lint.stderr).toBe(0);
+        // cfn-lint checks every resource against its schema: slow on a loaded machine.
+      },
+      SYNTH_TIMEOUT_MS,
+    );
   });
 });
