@@ -10,10 +10,11 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
-import type { Archive, EventPattern, IEventBus } from 'aws-cdk-lib/aws-events';
+import type { Archive, IEventBus } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import {
   ApplicationLogLevel,
@@ -36,7 +37,9 @@ import { loadConfigFileSync } from '../lambda/config.ts';
 import { DEFAULT_EVENT_SOURCE, DETAIL_TYPE, ROTATOR_NAME } from '../lambda/constants.ts';
 import type { RotatorConfig } from '../lambda/types/config.ts';
 import { BUNDLED_CONFIG_FILE_NAME, LAMBDA_HANDLER, rotatorCode } from './bundling.ts';
-import { cloudTrailPattern, groupForPatternLimit, labelUpdatedPattern } from './secret-events.ts';
+import { createSecretChangeRules, grantSecretAccess } from './secret-access.ts';
+import type { SecretAccessTag } from './secret-access.ts';
+import type { SecretMatcher } from './secret-prefixes.ts';
 import type { SecretReference } from './secret-references.ts';
 import { distinctSecretIds, resolveSecretReference } from './secret-references.ts';
 import { sizeForTargets } from './sizing.ts';
@@ -118,10 +121,34 @@ export interface McpCredentialRotatorProps {
 
   /**
    * Customer managed KMS keys that encrypt the configured secrets. The function may use them for `kms:Decrypt`
-   * only through Secrets Manager (`kms:ViaService`).
+   * only through Secrets Manager (`kms:ViaService`); each key's policy must also allow the function's role (a key
+   * of another account always, a key of this account when its policy does not delegate to IAM).
    * @default - none: the secrets use the AWS managed key `aws/secretsmanager`, which needs no grant
    */
   readonly secretsEncryptionKeys?: IKey[];
+
+  /**
+   * Configured secrets as CDK objects (`Secret.fromSecretAttributes(..., { encryptionKey })`, or secrets of this
+   * app): their encryption keys are granted like `secretsEncryptionKeys`. Reading them is granted from the
+   * configuration's ids either way.
+   * @default - none
+   */
+  readonly secrets?: ISecret[];
+
+  /**
+   * Attribute-based access: the read grant on the target secrets also requires this resource tag, so a secret
+   * under a granted name prefix that lacks the tag stays unreadable. The Datagrid API key secret is exempt.
+   * @default - the grant is on the secrets' names and common name prefixes only
+   */
+  readonly secretAccessTag?: SecretAccessTag;
+
+  /**
+   * Also start a run on CloudTrail's records of `RotationSucceeded`, `PutSecretValue` and
+   * `UpdateSecretVersionStage`. Needs a trail; every such change also sends the native `Secret Label Updated`
+   * event, which is always matched, so turning this on makes one change start up to three runs more.
+   * @default false
+   */
+  readonly cloudTrailTriggers?: boolean;
 
   /**
    * SNS topic every alarm notifies. Its key policy, if it is KMS-encrypted, must let CloudWatch use the key.
@@ -215,8 +242,10 @@ export class McpCredentialRotator extends Construct {
   readonly rotationRequestedRule: Rule;
   /** Native `Secret Label Updated` events of the configured secrets, on the default bus. */
   readonly secretLabelUpdatedRules: Rule[];
-  /** CloudTrail records of changes to the configured secrets, on the default bus. */
+  /** CloudTrail records of changes to the configured secrets, on the default bus (none unless `cloudTrailTriggers`). */
   readonly secretApiCallRules: Rule[];
+  /** The target secrets' names and common name prefixes that the grants and the rules use. */
+  readonly secretMatchers: SecretMatcher[];
   readonly alarms: RotatorAlarms;
   /** The secrets the function may read: every target's and the Datagrid API key's. */
   readonly secrets: SecretReference[];
@@ -281,7 +310,14 @@ export class McpCredentialRotator extends Construct {
       retryAttempts: props.retryAttempts ?? 2,
       maxEventAge,
     });
-    this.grantLeastPrivilege(props.secretsEncryptionKeys ?? [], props.tracing ?? false);
+    this.secretMatchers = grantSecretAccess(this, this.role, {
+      targetSecretIds,
+      apiKeySecretId: this.config.datagrid.apiKeySecretId,
+      keys: props.secretsEncryptionKeys ?? [],
+      secrets: props.secrets ?? [],
+      tag: props.secretAccessTag,
+    });
+    this.grantLeastPrivilege(props.tracing ?? false);
     if (!props.tracing) {
       Validations.of(this.function).acknowledge({
         id: 'Serverless-LambdaTracing',
@@ -333,15 +369,14 @@ export class McpCredentialRotator extends Construct {
       eventPattern: { detailType: [DETAIL_TYPE.rotationRequested] },
       targets: [ruleTarget],
     });
-    // AWS services deliver their events to the default bus only, so these rules live there.
     // Only the targets' secrets: a change of the Datagrid API key rotates nothing.
-    this.secretLabelUpdatedRules = this.secretRules(
-      'SecretLabelUpdatedRule',
-      targetSecretIds,
-      labelUpdatedPattern,
-      ruleTarget,
-    );
-    this.secretApiCallRules = this.secretRules('SecretApiCallRule', targetSecretIds, cloudTrailPattern, ruleTarget);
+    const secretRules = createSecretChangeRules(this, {
+      matchers: this.secretMatchers,
+      cloudTrail: props.cloudTrailTriggers ?? false,
+      target: ruleTarget,
+    });
+    this.secretLabelUpdatedRules = secretRules.labelUpdated;
+    this.secretApiCallRules = secretRules.apiCall;
 
     this.alarmTopic = props.alarmTopic ?? this.createAlarmTopic();
     this.alarms = this.createAlarms(metricsNamespace);
@@ -374,14 +409,7 @@ export class McpCredentialRotator extends Construct {
     });
   }
 
-  private grantLeastPrivilege(keys: IKey[], tracing: boolean): void {
-    this.role.addToPolicy(
-      new PolicyStatement({
-        sid: 'ReadConfiguredSecrets',
-        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-        resources: this.secrets.map((secret) => secret.iamResource),
-      }),
-    );
+  private grantLeastPrivilege(tracing: boolean): void {
     this.role.addToPolicy(
       new PolicyStatement({
         sid: 'BatchReadSecrets',
@@ -395,18 +423,6 @@ export class McpCredentialRotator extends Construct {
         'secretsmanager:BatchGetSecretValue supports no resource-level permissions; each secret it returns still needs GetSecretValue, which is granted only on the configured secrets.' +
         (tracing ? ' X-Ray PutTraceSegments/PutTelemetryRecords (tracing on) support none either.' : ''),
     });
-    if (keys.length > 0) {
-      this.role.addToPolicy(
-        new PolicyStatement({
-          sid: 'DecryptSecretsViaSecretsManager',
-          actions: ['kms:Decrypt'],
-          resources: keys.map((key) => key.keyArn),
-          conditions: {
-            StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` },
-          },
-        }),
-      );
-    }
     this.eventBus.grantPutEventsTo(this.role);
     // Exactly what lambda/adapters/state-dynamodb.ts sends (test/infra/construct.test.ts keeps the two in step).
     this.stateTable.grant(this.role, 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem');
@@ -436,24 +452,6 @@ export class McpCredentialRotator extends Construct {
       }),
     });
     return schedule;
-  }
-
-  private secretRules(
-    id: string,
-    secretIds: readonly string[],
-    build: (refs: readonly SecretReference[]) => EventPattern,
-    target: LambdaFunction,
-  ): Rule[] {
-    const defaultBus = EventBus.fromEventBusName(this, `${id}DefaultBus`, 'default');
-    return groupForPatternLimit(secretIds, build).map(
-      (group, index) =>
-        new Rule(this, index === 0 ? id : `${id}${index + 1}`, {
-          description: `${ROTATOR_NAME}: current value of a configured secret changed`,
-          eventBus: defaultBus,
-          eventPattern: build(group.map((secretId) => resolveSecretReference(secretId))),
-          targets: [target],
-        }),
-    );
   }
 
   private createAlarmTopic(): Topic {
