@@ -11,7 +11,8 @@ import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import type { Archive, IEventBus } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { LambdaFunction, SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
+import type { IRuleTarget } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -28,7 +29,9 @@ import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import { LambdaInvoke, StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { ScheduleTargetBaseProps } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { IScheduleTarget } from 'aws-cdk-lib/aws-scheduler';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -43,6 +46,9 @@ import type { SecretMatcher } from './secret-prefixes.ts';
 import type { SecretReference } from './secret-references.ts';
 import { distinctSecretIds, resolveSecretReference } from './secret-references.ts';
 import { sizeForTargets } from './sizing.ts';
+import { chooseOrchestration } from './orchestration.ts';
+import type { Orchestration } from './orchestration.ts';
+import { RotationStateMachine, mapConcurrency } from './state-machine.ts';
 
 import { DEFAULT_METRICS_NAMESPACE, ROTATOR_METRIC } from '../lambda/constants.ts';
 
@@ -200,10 +206,18 @@ export interface McpCredentialRotatorProps {
   readonly logRetention?: RetentionDays;
 
   /**
-   * Active X-Ray tracing of the function.
+   * Active X-Ray tracing of the function (and of the state machine, with `orchestration: 'stateMachine'`).
    * @default false
    */
   readonly tracing?: boolean;
+
+  /**
+   * What runs a scheduled or event-triggered run: one function invocation (`function`, at most 15 minutes), or a
+   * Standard Step Functions state machine that plans the run, rotates its teamspaces in shards (one invocation
+   * each) and completes it (`stateMachine`). Direct invocations of the function keep running in one invocation.
+   * @default - `function` up to FUNCTION_ORCHESTRATION_MAX_TARGETS targets (1,000), else `stateMachine`
+   */
+  readonly orchestration?: Orchestration;
 }
 
 /** Alarms the construct creates, all notifying `alarmTopic`. */
@@ -247,6 +261,9 @@ export class McpCredentialRotator extends Construct {
   /** The target secrets' names and common name prefixes that the grants and the rules use. */
   readonly secretMatchers: SecretMatcher[];
   readonly alarms: RotatorAlarms;
+  readonly orchestration: Orchestration;
+  /** With `orchestration: 'stateMachine'`: the state machine the schedules and rules start. */
+  readonly rotationStateMachine?: RotationStateMachine;
   /** The secrets the function may read: every target's and the Datagrid API key's. */
   readonly secrets: SecretReference[];
 
@@ -284,6 +301,8 @@ export class McpCredentialRotator extends Construct {
     this.logGroup.grantWrite(this.role);
 
     const size = sizeForTargets(this.config);
+    this.orchestration = chooseOrchestration(this.config, props.orchestration);
+    const viaStateMachine = this.orchestration === 'stateMachine';
     this.function = new NodejsFunction(this, 'Function', {
       description: 'Rotates Datagrid MCP server credentials from AWS Secrets Manager',
       code: rotatorCode(props.configFile),
@@ -292,7 +311,9 @@ export class McpCredentialRotator extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? size.memoryMb,
       timeout: props.timeout ?? Duration.seconds(size.timeoutSeconds),
-      reservedConcurrentExecutions: props.reservedConcurrentExecutions ?? 1,
+      // With the state machine, its shards run at once, with one slot left for the plan, completion or an incident.
+      reservedConcurrentExecutions:
+        props.reservedConcurrentExecutions ?? (viaStateMachine ? mapConcurrency(this.config) + 1 : 1),
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,
@@ -342,6 +363,19 @@ export class McpCredentialRotator extends Construct {
       reason:
         'Granted by the scheduler target: lambda:InvokeFunction on the function and its qualified versions/aliases (`:*`), this function only.',
     });
+    this.alarmTopic = props.alarmTopic ?? this.createAlarmTopic();
+    if (viaStateMachine) {
+      this.rotationStateMachine = new RotationStateMachine(this, 'StateMachine', {
+        function: this.function,
+        config: this.config,
+        alarmTopic: this.alarmTopic,
+        tracing: props.tracing ?? false,
+        logRetention: props.logRetention ?? RetentionDays.ONE_YEAR,
+      });
+    }
+    const machine = this.rotationStateMachine?.stateMachine;
+    const scheduleTarget = (options: ScheduleTargetBaseProps): IScheduleTarget =>
+      machine ? new StepFunctionsStartExecution(machine, options) : new LambdaInvoke(this.function, options);
     const scheduleEnabled = props.schedulesEnabled ?? true;
     this.rotationSchedule = this.schedule('RotationSchedule', {
       expression: props.rotationSchedule ?? ScheduleExpression.rate(Duration.days(1)),
@@ -349,6 +383,7 @@ export class McpCredentialRotator extends Construct {
       description: `${ROTATOR_NAME}: scheduled rotation`,
       enabled: scheduleEnabled,
       maxEventAge,
+      target: scheduleTarget,
     });
     this.auditSchedule = this.schedule('AuditSchedule', {
       expression: props.auditSchedule ?? ScheduleExpression.cron({ minute: '0', hour: '6' }),
@@ -356,13 +391,14 @@ export class McpCredentialRotator extends Construct {
       description: `${ROTATOR_NAME}: scheduled audit`,
       enabled: scheduleEnabled,
       maxEventAge,
+      target: scheduleTarget,
     });
 
-    const ruleTarget = new LambdaFunction(this.function, {
-      deadLetterQueue: this.triggerDeadLetterQueue,
-      retryAttempts: 4,
-      maxEventAge,
-    });
+    const ruleTargetProps = { deadLetterQueue: this.triggerDeadLetterQueue, retryAttempts: 4, maxEventAge };
+    // A rule passes its event as the execution input: the plan step reads it like the function would.
+    const ruleTarget: IRuleTarget = machine
+      ? new SfnStateMachine(machine, ruleTargetProps)
+      : new LambdaFunction(this.function, ruleTargetProps);
     this.rotationRequestedRule = new Rule(this, 'RotationRequestedRule', {
       description: `${ROTATOR_NAME}: incident and manual rotation requests`,
       eventBus: this.eventBus,
@@ -378,7 +414,6 @@ export class McpCredentialRotator extends Construct {
     this.secretLabelUpdatedRules = secretRules.labelUpdated;
     this.secretApiCallRules = secretRules.apiCall;
 
-    this.alarmTopic = props.alarmTopic ?? this.createAlarmTopic();
     this.alarms = this.createAlarms(metricsNamespace);
   }
 
@@ -437,13 +472,14 @@ export class McpCredentialRotator extends Construct {
       description: string;
       enabled: boolean;
       maxEventAge: Duration;
+      target: (props: ScheduleTargetBaseProps) => IScheduleTarget;
     },
   ): Schedule {
     const schedule = new Schedule(this, id, {
       schedule: options.expression,
       description: options.description,
       enabled: options.enabled,
-      target: new LambdaInvoke(this.function, {
+      target: options.target({
         role: this.schedulerRole,
         input: ScheduleTargetInput.fromObject(options.input),
         deadLetterQueue: this.triggerDeadLetterQueue,
