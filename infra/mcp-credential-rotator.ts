@@ -9,12 +9,13 @@ import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Archive, EventBus, Rule } from 'aws-cdk-lib/aws-events';
-import type { EventPattern, IEventBus } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { IEventBus, IRuleTarget } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction, SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
 import { Grant, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import {
   ApplicationLogLevel,
   Architecture,
@@ -27,8 +28,9 @@ import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Schedule, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
-import type { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { IScheduleTarget, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke, StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { ScheduleTargetBaseProps } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -58,10 +60,15 @@ import {
 } from './request-access.ts';
 import { ResultLog } from './result-log.ts';
 import { DEFAULT_AUDIT_SCHEDULE, DEFAULT_ROTATION_SCHEDULE, scheduledInvocationAlias } from './schedules.ts';
-import { cloudTrailPattern, groupForPatternLimit, labelUpdatedPattern } from './secret-events.ts';
+import { createSecretChangeRules, grantSecretAccess } from './secret-access.ts';
+import type { SecretAccessTag } from './secret-access.ts';
+import type { SecretMatcher } from './secret-prefixes.ts';
 import type { SecretReference } from './secret-references.ts';
 import { distinctSecretIds, resolveSecretReference } from './secret-references.ts';
 import { sizeForTargets } from './sizing.ts';
+import { chooseOrchestration } from './orchestration.ts';
+import type { Orchestration } from './orchestration.ts';
+import { RotationStateMachine, mapConcurrency } from './state-machine.ts';
 
 import { DEFAULT_METRICS_NAMESPACE, ROTATOR_METRIC } from '../lambda/constants.ts';
 
@@ -173,10 +180,34 @@ export interface McpCredentialRotatorProps {
 
   /**
    * Customer managed KMS keys that encrypt the configured secrets. The function may use them for `kms:Decrypt`
-   * only through Secrets Manager (`kms:ViaService`).
+   * only through Secrets Manager (`kms:ViaService`); each key's policy must also allow the function's role (a key
+   * of another account always, a key of this account when its policy does not delegate to IAM).
    * @default - none: the secrets use the AWS managed key `aws/secretsmanager`, which needs no grant
    */
   readonly secretsEncryptionKeys?: IKey[];
+
+  /**
+   * Configured secrets as CDK objects (`Secret.fromSecretAttributes(..., { encryptionKey })`, or secrets of this
+   * app): their encryption keys are granted like `secretsEncryptionKeys`. Reading them is granted from the
+   * configuration's ids either way.
+   * @default - none
+   */
+  readonly secrets?: ISecret[];
+
+  /**
+   * Attribute-based access: the read grant on the target secrets also requires this resource tag, so a secret
+   * under a granted name prefix that lacks the tag stays unreadable. The Datagrid API key secret is exempt.
+   * @default - the grant is on the secrets' names and common name prefixes only
+   */
+  readonly secretAccessTag?: SecretAccessTag;
+
+  /**
+   * Also start a run on CloudTrail's records of `RotationSucceeded`, `PutSecretValue` and
+   * `UpdateSecretVersionStage`. Needs a trail; every such change also sends the native `Secret Label Updated`
+   * event, which is always matched, so turning this on makes one change start up to three runs more.
+   * @default false
+   */
+  readonly cloudTrailTriggers?: boolean;
 
   /**
    * SNS topic every alarm notifies. Its key policy, if it is KMS-encrypted, must let CloudWatch use the key.
@@ -251,10 +282,19 @@ export interface McpCredentialRotatorProps {
 
   /**
    * Active X-Ray tracing of the function, with Powertools Tracer (`ROTATOR_TRACING=true`): every AWS SDK call and
-   * every HTTP request to Datagrid and the MCP servers appears as a subsegment.
+   * every HTTP request to Datagrid and the MCP servers appears as a subsegment (and of the state machine, with
+   * `orchestration: 'stateMachine'`).
    * @default false
    */
   readonly tracing?: boolean;
+
+  /**
+   * What runs a scheduled or event-triggered run: one function invocation (`function`, at most 15 minutes), or a
+   * Standard Step Functions state machine that plans the run, rotates its teamspaces in shards (one invocation
+   * each) and completes it (`stateMachine`). Direct invocations of the function keep running in one invocation.
+   * @default - `function` up to FUNCTION_ORCHESTRATION_MAX_TARGETS targets (1,000), else `stateMachine`
+   */
+  readonly orchestration?: Orchestration;
 
   /**
    * VPC to run the function in. The function needs outbound HTTPS to the Datagrid API, to the AWS APIs it calls
@@ -301,8 +341,10 @@ export class McpCredentialRotator extends Construct {
   readonly rotationRequestedRule: Rule;
   /** Native `Secret Label Updated` events of the configured secrets, on the default bus. */
   readonly secretLabelUpdatedRules: Rule[];
-  /** CloudTrail records of changes to the configured secrets, on the default bus. */
+  /** CloudTrail records of changes to the configured secrets, on the default bus (none unless `cloudTrailTriggers`). */
   readonly secretApiCallRules: Rule[];
+  /** The target secrets' names and common name prefixes that the grants and the rules use. */
+  readonly secretMatchers: SecretMatcher[];
   readonly alarms: RotatorAlarms;
   /** The operators' dashboard; its console address is `dashboardUrl`. */
   readonly dashboard: Dashboard;
@@ -312,6 +354,9 @@ export class McpCredentialRotator extends Construct {
   readonly requestSources: string[];
   /** The `deployment` dimension of this rotator's metrics. */
   readonly deploymentName: string;
+  readonly orchestration: Orchestration;
+  /** With `orchestration: 'stateMachine'`: the state machine the schedules and rules start. */
+  readonly rotationStateMachine?: RotationStateMachine;
   /** The secrets the function may read: every target's and the Datagrid API key's. */
   readonly secrets: SecretReference[];
 
@@ -365,6 +410,8 @@ export class McpCredentialRotator extends Construct {
     const size = sizeForTargets(this.config);
     const timeout = props.timeout ?? Duration.seconds(size.timeoutSeconds);
     const failureDestination = new SqsDestination(this.failedInvocationQueue);
+    this.orchestration = chooseOrchestration(this.config, props.orchestration);
+    const viaStateMachine = this.orchestration === 'stateMachine';
     this.function = new NodejsFunction(this, 'Function', {
       description: 'Rotates Datagrid MCP server credentials from AWS Secrets Manager',
       code: rotatorCode(props.configFile),
@@ -373,7 +420,10 @@ export class McpCredentialRotator extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? size.memoryMb,
       timeout,
-      reservedConcurrentExecutions: props.reservedConcurrentExecutions ?? 4,
+      // Incidents never queue behind a routine run (the per-target leases keep runs apart); with the state machine
+      // its shards run at once, with one slot left for the plan, the completion or an incident.
+      reservedConcurrentExecutions:
+        props.reservedConcurrentExecutions ?? (viaStateMachine ? mapConcurrency(this.config) + 1 : 4),
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,
@@ -401,7 +451,14 @@ export class McpCredentialRotator extends Construct {
       onFailure: failureDestination,
       maxEventAge,
     });
-    this.grantLeastPrivilege(props.secretsEncryptionKeys ?? [], props.tracing ?? false, eventSource);
+    this.secretMatchers = grantSecretAccess(this, this.role, {
+      targetSecretIds,
+      apiKeySecretId: this.config.datagrid.apiKeySecretId,
+      keys: props.secretsEncryptionKeys ?? [],
+      secrets: props.secrets ?? [],
+      tag: props.secretAccessTag,
+    });
+    this.grantLeastPrivilege(props.tracing ?? false, eventSource);
     if (props.vpc) {
       Validations.of(this.role).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
@@ -430,6 +487,20 @@ export class McpCredentialRotator extends Construct {
     });
     // Scheduler writes its dead letters with this role: under a customer managed key it must be able to encrypt.
     encryptionKey?.grant(this.schedulerRole, 'kms:GenerateDataKey', 'kms:Decrypt');
+    this.alarmTopic = props.alarmTopic ?? this.createAlarmTopic(encryptionKey);
+    if (viaStateMachine) {
+      this.rotationStateMachine = new RotationStateMachine(this, 'StateMachine', {
+        function: this.function,
+        config: this.config,
+        alarmTopic: this.alarmTopic,
+        tracing: props.tracing ?? false,
+        logRetention: props.logRetention ?? RetentionDays.ONE_YEAR,
+      });
+    }
+    const machine = this.rotationStateMachine?.stateMachine;
+    // Scheduled runs go to the alias that Lambda never retries: the next schedule is the retry.
+    const scheduleTarget = (options: ScheduleTargetBaseProps): IScheduleTarget =>
+      machine ? new StepFunctionsStartExecution(machine, options) : new LambdaInvoke(this.scheduledFunction, options);
     const scheduleEnabled = props.schedulesEnabled ?? true;
     this.rotationSchedule = this.schedule('RotationSchedule', {
       expression: props.rotationSchedule ?? DEFAULT_ROTATION_SCHEDULE,
@@ -437,6 +508,7 @@ export class McpCredentialRotator extends Construct {
       description: `${ROTATOR_NAME}: scheduled rotation`,
       enabled: scheduleEnabled,
       maxEventAge,
+      target: scheduleTarget,
     });
     this.auditSchedule = this.schedule('AuditSchedule', {
       expression: props.auditSchedule ?? DEFAULT_AUDIT_SCHEDULE,
@@ -444,13 +516,14 @@ export class McpCredentialRotator extends Construct {
       description: `${ROTATOR_NAME}: scheduled audit`,
       enabled: scheduleEnabled,
       maxEventAge,
+      target: scheduleTarget,
     });
 
-    const ruleTarget = new LambdaFunction(this.function, {
-      deadLetterQueue: this.triggerDeadLetterQueue,
-      retryAttempts: 4,
-      maxEventAge,
-    });
+    const ruleTargetProps = { deadLetterQueue: this.triggerDeadLetterQueue, retryAttempts: 4, maxEventAge };
+    // A rule passes its event as the execution input: the plan step reads it like the function would.
+    const ruleTarget: IRuleTarget = machine
+      ? new SfnStateMachine(machine, ruleTargetProps)
+      : new LambdaFunction(this.function, ruleTargetProps);
     this.rotationRequestedRule = new Rule(this, 'RotationRequestedRule', {
       description: `${ROTATOR_NAME}: incident and manual rotation requests`,
       eventBus: this.eventBus,
@@ -458,17 +531,15 @@ export class McpCredentialRotator extends Construct {
       eventPattern: rotationRequestedPattern(this.requestSources),
       targets: [ruleTarget],
     });
-    // AWS services deliver their events to the default bus only, so these rules live there.
     // Only the targets' secrets: a change of the Datagrid API key rotates nothing.
-    this.secretLabelUpdatedRules = this.secretRules(
-      'SecretLabelUpdatedRule',
-      targetSecretIds,
-      labelUpdatedPattern,
-      ruleTarget,
-    );
-    this.secretApiCallRules = this.secretRules('SecretApiCallRule', targetSecretIds, cloudTrailPattern, ruleTarget);
+    const secretRules = createSecretChangeRules(this, {
+      matchers: this.secretMatchers,
+      cloudTrail: props.cloudTrailTriggers ?? false,
+      target: ruleTarget,
+    });
+    this.secretLabelUpdatedRules = secretRules.labelUpdated;
+    this.secretApiCallRules = secretRules.apiCall;
 
-    this.alarmTopic = props.alarmTopic ?? this.createAlarmTopic(encryptionKey);
     const observed = {
       function: this.function,
       timeout,
@@ -551,14 +622,7 @@ export class McpCredentialRotator extends Construct {
     });
   }
 
-  private grantLeastPrivilege(keys: IKey[], tracing: boolean, eventSource: string): void {
-    this.role.addToPolicy(
-      new PolicyStatement({
-        sid: 'ReadConfiguredSecrets',
-        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-        resources: this.secrets.map((secret) => secret.iamResource),
-      }),
-    );
+  private grantLeastPrivilege(tracing: boolean, eventSource: string): void {
     this.role.addToPolicy(
       new PolicyStatement({
         sid: 'BatchReadSecrets',
@@ -572,18 +636,6 @@ export class McpCredentialRotator extends Construct {
         'secretsmanager:BatchGetSecretValue supports no resource-level permissions; each secret it returns still needs GetSecretValue, which is granted only on the configured secrets.' +
         (tracing ? ' X-Ray PutTraceSegments/PutTelemetryRecords (tracing on) support none either.' : ''),
     });
-    if (keys.length > 0) {
-      this.role.addToPolicy(
-        new PolicyStatement({
-          sid: 'DecryptSecretsViaSecretsManager',
-          actions: ['kms:Decrypt'],
-          resources: keys.map((key) => key.keyArn),
-          conditions: {
-            StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` },
-          },
-        }),
-      );
-    }
     // Its own results under its own source only: never an `MCP Rotation Requested`, never another app's source.
     this.role.addToPolicy(putEventsStatement(this.eventBus, [eventSource], RESULT_DETAIL_TYPES, 'PutResultEvents'));
     // Exactly what lambda/adapters/state-dynamodb.ts sends (test/infra/construct.test.ts keeps the two in step).
@@ -608,13 +660,14 @@ export class McpCredentialRotator extends Construct {
       description: string;
       enabled: boolean;
       maxEventAge: Duration;
+      target: (props: ScheduleTargetBaseProps) => IScheduleTarget;
     },
   ): Schedule {
     const schedule = new Schedule(this, id, {
       schedule: options.expression,
       description: options.description,
       enabled: options.enabled,
-      target: new LambdaInvoke(this.scheduledFunction, {
+      target: options.target({
         role: this.schedulerRole,
         input: ScheduleTargetInput.fromObject(options.input),
         deadLetterQueue: this.triggerDeadLetterQueue,
@@ -623,24 +676,6 @@ export class McpCredentialRotator extends Construct {
       }),
     });
     return schedule;
-  }
-
-  private secretRules(
-    id: string,
-    secretIds: readonly string[],
-    build: (refs: readonly SecretReference[]) => EventPattern,
-    target: LambdaFunction,
-  ): Rule[] {
-    const defaultBus = EventBus.fromEventBusName(this, `${id}DefaultBus`, 'default');
-    return groupForPatternLimit(secretIds, build).map(
-      (group, index) =>
-        new Rule(this, index === 0 ? id : `${id}${index + 1}`, {
-          description: `${ROTATOR_NAME}: current value of a configured secret changed`,
-          eventBus: defaultBus,
-          eventPattern: build(group.map((secretId) => resolveSecretReference(secretId))),
-          targets: [target],
-        }),
-    );
   }
 
   private createAlarmTopic(key: IKey | undefined): Topic {

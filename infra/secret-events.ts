@@ -1,11 +1,11 @@
 /**
- * Event patterns for "a configured secret's current value changed" (contract §4.3), on the default bus where AWS
- * services deliver their events. The rules are a coarse filter: ARN suffixes make exact matching impossible, so ARNs
- * match by prefix and the handler matches exactly.
+ * Event patterns for "a configured secret's current value changed", on the default bus where AWS services deliver
+ * their events. The rules are a coarse filter (names and ARNs match by prefix: ARN suffixes and name prefixes make
+ * exact matching impossible); the handler matches the secret exactly and runs no target for any other secret.
  */
 import type { EventPattern } from 'aws-cdk-lib/aws-events';
-import { resolveSecretReference } from './secret-references.ts';
-import type { ArnLocation, SecretReference } from './secret-references.ts';
+import { matcherArnPrefix } from './secret-prefixes.ts';
+import type { SecretMatcher } from './secret-prefixes.ts';
 
 export const SECRETS_MANAGER_SOURCE = 'aws.secretsmanager';
 export const SECRET_LABEL_UPDATED = 'Secret Label Updated';
@@ -15,40 +15,68 @@ export const SECRET_CHANGE_EVENT_NAMES = ['RotationSucceeded', 'PutSecretValue',
 /** EventBridge's default limit on an event pattern's length, in characters (adjustable up to 4096). */
 export const MAX_EVENT_PATTERN_LENGTH = 2048;
 
+/** Where the patterns are deployed: the account whose events they match and its `arn:…:secret:` for names. */
+export interface PatternPlace {
+  readonly account: string;
+  readonly secretLocation: string;
+}
+
 // Longer than any real partition, region or account: the deployed values are tokens, so size with these.
-const LONGEST_LOCATION: ArnLocation = { partition: 'a'.repeat(12), region: 'r'.repeat(16), account: '0'.repeat(12) };
+export const LONGEST_PLACE: PatternPlace = {
+  account: '0'.repeat(12),
+  secretLocation: `arn:${'a'.repeat(12)}:secretsmanager:${'r'.repeat(16)}:${'0'.repeat(12)}:secret:`,
+};
 
 type Matcher = string | { prefix: string };
 
-function nameOrArn(refs: readonly SecretReference[]): Matcher[] {
-  return refs.flatMap((ref) => [ref.name, { prefix: ref.arnPrefix }]);
+function byName(matchers: readonly SecretMatcher[]): Matcher[] {
+  return distinct(matchers.map((m) => (m.exact ? m.name : { prefix: m.name })));
 }
 
-function arnOnly(refs: readonly SecretReference[]): Matcher[] {
-  return refs.map((ref) => ({ prefix: ref.arnPrefix }));
+function byArn(matchers: readonly SecretMatcher[], place: PatternPlace): Matcher[] {
+  // Complete or partial, every ARN of a secret starts with its location and name: prefix matching.
+  return distinct(matchers.map((m) => ({ prefix: matcherArnPrefix(m, place.secretLocation) })));
 }
 
-/** The native `Secret Label Updated` event that moved AWSCURRENT (no CloudTrail trail needed). */
-export function labelUpdatedPattern(refs: readonly SecretReference[]): EventPattern {
+function distinct(matchers: Matcher[]): Matcher[] {
+  const seen = new Set<string>();
+  return matchers.filter((m) => {
+    const key = JSON.stringify(m);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/**
+ * The native `Secret Label Updated` event that moved AWSCURRENT (no CloudTrail trail needed). Its `detail.name` is
+ * the secret's friendly name, never an ARN; the account filter keeps out events another account forwards.
+ */
+export function labelUpdatedPattern(matchers: readonly SecretMatcher[], place: PatternPlace): EventPattern {
   return {
     source: [SECRETS_MANAGER_SOURCE],
     detailType: [SECRET_LABEL_UPDATED],
-    detail: { labelUpdated: ['AWSCURRENT'], name: nameOrArn(refs) },
+    account: [place.account],
+    detail: { labelUpdated: ['AWSCURRENT'], name: byName(matchers) },
   };
 }
 
-/** CloudTrail's records of the calls that change a secret's current value; the secret sits in one of three fields. */
-export function cloudTrailPattern(refs: readonly SecretReference[]): EventPattern {
+/**
+ * CloudTrail's records of the calls that change a secret's current value. `requestParameters.secretId` is what the
+ * caller passed (a name or an ARN); `additionalEventData.SecretId` (rotation) and `responseElements.arn` are ARNs.
+ */
+export function cloudTrailPattern(matchers: readonly SecretMatcher[], place: PatternPlace): EventPattern {
   return {
     source: [SECRETS_MANAGER_SOURCE],
     detailType: CLOUDTRAIL_DETAIL_TYPES,
+    account: [place.account],
     detail: {
       eventSource: ['secretsmanager.amazonaws.com'],
       eventName: SECRET_CHANGE_EVENT_NAMES,
       $or: [
-        { requestParameters: { secretId: nameOrArn(refs) } },
-        { additionalEventData: { SecretId: nameOrArn(refs) } },
-        { responseElements: { arn: arnOnly(refs) } },
+        { requestParameters: { secretId: [...byName(matchers), ...byArn(matchers, place)] } },
+        { additionalEventData: { SecretId: byArn(matchers, place) } },
+        { responseElements: { arn: byArn(matchers, place) } },
       ],
     },
   };
@@ -61,30 +89,29 @@ export function renderedLength(pattern: EventPattern): number {
 }
 
 /**
- * Splits secret ids into groups whose pattern fits EventBridge's length limit, measured with the longest possible
+ * Splits the matchers into groups whose pattern fits EventBridge's length limit, measured with the longest possible
  * partition, region and account, so each group becomes one rule.
  */
 export function groupForPatternLimit(
-  secretIds: readonly string[],
-  build: (refs: readonly SecretReference[]) => EventPattern,
+  matchers: readonly SecretMatcher[],
+  build: (matchers: readonly SecretMatcher[], place: PatternPlace) => EventPattern,
   limit: number = MAX_EVENT_PATTERN_LENGTH,
-): string[][] {
-  const groups: string[][] = [];
-  let current: string[] = [];
-  const fits = (ids: string[]) =>
-    renderedLength(build(ids.map((id) => resolveSecretReference(id, LONGEST_LOCATION)))) <= limit;
-  for (const id of secretIds) {
-    if (fits([...current, id])) {
-      current.push(id);
+): SecretMatcher[][] {
+  const groups: SecretMatcher[][] = [];
+  let current: SecretMatcher[] = [];
+  const fits = (group: SecretMatcher[]) => renderedLength(build(group, LONGEST_PLACE)) <= limit;
+  for (const matcher of matchers) {
+    if (fits([...current, matcher])) {
+      current.push(matcher);
       continue;
     }
-    if (!fits([id])) {
+    if (!fits([matcher])) {
       throw new Error(
-        `Secret id "${id}" is too long for an EventBridge event pattern: one secret's pattern must fit in ${limit} characters`,
+        `Secret name "${matcher.name}" is too long for an EventBridge event pattern: one secret's pattern must fit in ${limit} characters`,
       );
     }
     groups.push(current);
-    current = [id];
+    current = [matcher];
   }
   if (current.length > 0) groups.push(current);
   return groups;

@@ -1,8 +1,10 @@
 /**
  * Turns the secret ids of the configuration (names or ARNs) into what IAM and EventBridge need: an ARN pattern to
- * grant on, and the name and ARN prefix Secrets Manager events carry.
+ * grant on, and the name and ARN prefix Secrets Manager events carry. The ids are read by the handler's own parser
+ * (lambda/secret-ref.ts), so the grants and rules cover exactly the secrets the handler matches.
  */
 import { Aws } from 'aws-cdk-lib';
+import { parseSecretRef } from '../lambda/secret-ref.ts';
 
 export interface SecretReference {
   /** The id exactly as the configuration names it. */
@@ -11,8 +13,12 @@ export interface SecretReference {
   readonly name: string;
   /** IAM resource: the ARN itself when the configuration gives a complete one, else `…:secret:<name>-??????`. */
   readonly iamResource: string;
-  /** What every ARN of this secret starts with, complete or partial: `arn:<partition>:…:secret:<name>`. */
+  /** `arn:<partition>:secretsmanager:<region>:<account>:secret:`: where the secret lives. */
+  readonly location: string;
+  /** What every ARN of this secret starts with, complete or partial: `<location><name>`. */
   readonly arnPrefix: string;
+  /** Named by ARN: its location is the ARN's, not the deploying stack's. */
+  readonly byArn: boolean;
 }
 
 /** Where a secret given by name lives. */
@@ -25,28 +31,25 @@ export interface ArnLocation {
 /** The deploying stack's partition, region and account (CloudFormation pseudo parameters). */
 export const DEPLOYED_LOCATION: ArnLocation = { partition: Aws.PARTITION, region: Aws.REGION, account: Aws.ACCOUNT_ID };
 
-const SECRET_ARN = /^arn:([^:]+):secretsmanager:([^:]+):([^:]+):secret:(.+)$/;
-// A complete ARN ends with `-` and the six random characters Secrets Manager appends to the name.
-const RANDOM_SUFFIX = /-[A-Za-z0-9]{6}$/;
 // IAM's `?` matches exactly one character: the six of the suffix, and nothing longer.
-const SUFFIX_PATTERN = '-??????';
+export const SUFFIX_PATTERN = '-??????';
+
+export function secretLocation(location: ArnLocation): string {
+  return `arn:${location.partition}:secretsmanager:${location.region}:${location.account}:secret:`;
+}
 
 export function resolveSecretReference(id: string, location: ArnLocation = DEPLOYED_LOCATION): SecretReference {
-  const arn = SECRET_ARN.exec(id);
-  if (arn) {
-    const [, partition, region, account, resourceName] = arn as unknown as [string, string, string, string, string];
-    const complete = RANDOM_SUFFIX.test(resourceName);
-    const name = complete ? resourceName.replace(RANDOM_SUFFIX, '') : resourceName;
-    return {
-      id,
-      name,
-      // A partial ARN (no suffix) names one secret too; the pattern matches only its suffix.
-      iamResource: complete ? id : `${id}${SUFFIX_PATTERN}`,
-      arnPrefix: `arn:${partition}:secretsmanager:${region}:${account}:secret:${name}`,
-    };
-  }
-  const base = `arn:${location.partition}:secretsmanager:${location.region}:${location.account}:secret:${id}`;
-  return { id, name: id, iamResource: `${base}${SUFFIX_PATTERN}`, arnPrefix: base };
+  const ref = parseSecretRef(id);
+  const base = ref.location ?? secretLocation(location);
+  return {
+    id,
+    name: ref.name,
+    // A partial ARN (no suffix) names one secret too; the pattern matches only its suffix.
+    iamResource: ref.fullArn ? id : `${base}${ref.tail}${SUFFIX_PATTERN}`,
+    location: base,
+    arnPrefix: `${base}${ref.name}`,
+    byArn: ref.location !== undefined,
+  };
 }
 
 /** Every distinct secret id, in first-seen order. */

@@ -11,16 +11,18 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Dispatcher } from 'undici';
 import { loadConfigFile } from './config.ts';
-import { DEFAULT_CONFIG_FILE, LAMBDA_MAX_TIMEOUT_MS, ROTATOR_METRIC, ROTATOR_NAME } from './constants.ts';
+import { DEFAULT_CONFIG_FILE, DETAIL_TYPE, LAMBDA_MAX_TIMEOUT_MS, ROTATOR_METRIC, ROTATOR_NAME } from './constants.ts';
 import { Redactor } from './engine/redactor.ts';
 import { executeRun } from './engine/run.ts';
 import { failedRotations } from './engine/summary.ts';
 import { RotationFailedError, describeCause } from './errors.ts';
+import { parseFleetStep, planRun, runTotals, shardConfig, shardReport, shardRequest } from './fleet-steps.ts';
+import type { FleetStep, RunPlan, RunTotals, ShardReport } from './fleet-steps.ts';
 import { invocationKeyOf, parseInvocation } from './invocation.ts';
 import { createRotatorMetrics } from './metrics.ts';
 import { scrubbingLog, systemClock } from './runtime.ts';
 import { traceAwsClients } from './tracing.ts';
-import type { Clock, DatagridApiFactory, RotatorConfig } from './types/index.ts';
+import type { Clock, DatagridApiFactory, EventSink, RotatorConfig } from './types/index.ts';
 import type { RunSummary } from './types/results.ts';
 import { createDatagridFactory, createEngineAdapters, deploymentSettingsFromEnv } from './wiring.ts';
 
@@ -116,44 +118,65 @@ export function createHandler(options: HandlerOptions = {}) {
     return factory;
   };
 
-  return async function handler(event: unknown, context?: LambdaContext): Promise<RunSummary> {
+  async function handler(
+    event: unknown,
+    context?: LambdaContext,
+  ): Promise<RunSummary | RunPlan | ShardReport | RunTotals> {
     // Unique per attempt: each attempt reports its own results. Leases belong to the invocation, so a retry (same
     // event id or request id) takes over the leases of the attempt it replaces.
-    const runId = randomUUID();
+    let runId: string = randomUUID();
     const leaseOwner = invocationKeyOf(event, context?.awsRequestId) ?? runId;
     logger.appendKeys({ runId, leaseOwner });
     const redactor = new Redactor();
     const log = scrubbingLog(logger, redactor);
     try {
+      const step = parseFleetStep(event);
+      // A state machine step carries its run's id: the shards and the completion belong to the planned run.
+      if (step && step.action !== 'plan') runId = step.runId;
+      if (step) logger.appendKeys({ runId, step: step.action });
       // Everything that can reject the invocation happens before the first AWS or Datagrid call.
       await tracing;
-      const request = parseInvocation(event);
+      const request = step ? undefined : parseInvocation(event);
       const tableName = requiredEnv('STATE_TABLE_NAME');
       const config = await loadConfig(configFile());
+      if (step?.action === 'plan') return planRun(config, step.event, runId, new Date(clock.now()));
       const remaining = context?.getRemainingTimeInMillis?.() ?? LAMBDA_MAX_TIMEOUT_MS;
 
       const { busName, eventSource } = deploymentSettingsFromEnv(process.env);
-      const { summary, emitted } = await executeRun(config, request, runId, {
-        ...createEngineAdapters({
-          clients: { secrets: secretsClient, dynamo: dynamoClient, events: eventsClient },
-          config,
-          settings: { tableName, busName, eventSource },
-          clock,
-          log,
-          datagrid: datagridFactory(config),
-        }),
+      const runConfig = step?.action === 'shard' ? shardConfig(config, step.request, step.teamspaces) : config;
+      const adapters = createEngineAdapters({
+        clients: { secrets: secretsClient, dynamo: dynamoClient, events: eventsClient },
+        config: runConfig,
+        settings: { tableName, busName, eventSource },
         clock,
         log,
-        redactor,
-        timing: { deadlineAt: clock.now() + remaining },
-        leaseOwner,
+        datagrid: datagridFactory(config),
       });
+      if (step?.action === 'complete') return await completeRun(step, adapters.events);
+
+      const { summary, emitted } = await executeRun(
+        runConfig,
+        step?.action === 'shard' ? shardRequest(step.request) : request!,
+        runId,
+        {
+          ...adapters,
+          // A shard's summary is not the run's: `complete` sends the one MCP Rotation Run Completed event.
+          events: step?.action === 'shard' ? withoutRunCompleted(adapters.events) : adapters.events,
+          clock,
+          log,
+          redactor,
+          timing: { deadlineAt: clock.now() + remaining },
+          leaseOwner,
+        },
+      );
       publishMetrics(summary);
+      if (emitted.failed > 0)
+        throw new Error(`Run ${runId}: ${emitted.failed} result event(s) could not be delivered to EventBridge`);
+      // A shard reports its failed targets in its counts (one failed target must not stop the other shards).
+      if (step?.action === 'shard') return shardReport(summary);
 
       const failure = failureOf(summary);
       if (failure) throw failure;
-      if (emitted.failed > 0)
-        throw new Error(`Run ${runId}: ${emitted.failed} result event(s) could not be delivered to EventBridge`);
       return summary;
     } catch (error) {
       // The stack too: Lambda reports it with the error, and it repeats the message as it was first written.
@@ -163,9 +186,33 @@ export function createHandler(options: HandlerOptions = {}) {
       });
       throw error;
     } finally {
-      logger.removeKeys(['runId', 'leaseOwner']);
+      logger.removeKeys(['runId', 'leaseOwner', 'step']);
     }
-  };
+  }
+  return handler as RotatorHandler;
+}
+
+/** What each kind of event resolves with: a state machine step's output, or the run summary. */
+export interface RotatorHandler {
+  (event: Extract<FleetStep, { action: 'plan' }>, context?: LambdaContext): Promise<RunPlan>;
+  (event: Extract<FleetStep, { action: 'shard' }>, context?: LambdaContext): Promise<ShardReport>;
+  (event: Extract<FleetStep, { action: 'complete' }>, context?: LambdaContext): Promise<RunTotals>;
+  (event: unknown, context?: LambdaContext): Promise<RunSummary>;
+}
+
+function withoutRunCompleted(sink: EventSink): EventSink {
+  return { emit: (events) => sink.emit(events.filter((e) => e.detailType !== DETAIL_TYPE.runCompleted)) };
+}
+
+/** The run's one summary event over every shard; throws when a rotation target failed, so the execution fails. */
+async function completeRun(step: Extract<FleetStep, { action: 'complete' }>, events: EventSink): Promise<RunTotals> {
+  const totals = runTotals(step.runId, step.request, step.startedAt, step.reports, new Date());
+  const emitted = await events.emit([{ detailType: DETAIL_TYPE.runCompleted, detail: totals }]);
+  if (emitted.failed > 0) throw new Error(`Run ${step.runId}: the run summary event could not be delivered`);
+  if (totals.counts.failed > 0) {
+    throw new RotationFailedError(step.runId, totals.counts.failed, 'see the MCP Credential Rotation Result events');
+  }
+  return totals;
 }
 
 export const handler = createHandler();

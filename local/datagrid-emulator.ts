@@ -79,6 +79,8 @@ export interface DatagridEmulator {
   readonly faults: FaultInjector;
   /** Every API request, oldest first; `requestLog.length = 0` clears it. */
   readonly requestLog: RequestLogEntry[];
+  /** API requests being answered now, and the most at once since the start or the last `resetPeak()`. */
+  readonly inFlight: { readonly current: number; readonly peak: number; resetPeak(): void };
   readonly settings: Readonly<SyncSettings>;
   /** Changes the re-sync mode, delay, status vocabulary or limits at runtime. */
   configure(settings: SyncSettingsInput): void;
@@ -110,7 +112,11 @@ export async function startDatagridEmulator(options: DatagridEmulatorOptions = {
   const faults = new FaultInjector();
   const requestLog: RequestLogEntry[] = [];
 
+  const inFlight = { current: 0, peak: 0 };
   const http = createServer((req, res) => {
+    inFlight.current += 1;
+    inFlight.peak = Math.max(inFlight.peak, inFlight.current);
+    res.once('close', () => (inFlight.current -= 1));
     handle(req, res).catch(() => {
       if (!res.headersSent) send(res, errorReply(new ApiError(500, 'server_error', 'Internal emulator error')));
       else res.destroy();
@@ -245,6 +251,15 @@ export async function startDatagridEmulator(options: DatagridEmulatorOptions = {
     },
     faults,
     requestLog,
+    inFlight: {
+      get current() {
+        return inFlight.current;
+      },
+      get peak() {
+        return inFlight.peak;
+      },
+      resetPeak: () => (inFlight.peak = inFlight.current),
+    },
     get settings() {
       return store.settings;
     },

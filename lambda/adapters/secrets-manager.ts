@@ -7,39 +7,12 @@ import { BatchGetSecretValueCommand, GetSecretValueCommand } from '@aws-sdk/clie
 import type { APIErrorType, SecretValueEntry, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SECRETS_BATCH_SIZE } from '../constants.ts';
 import { InvalidSecretValueError, SecretError, describeCause } from '../errors.ts';
+import { parseSecretRef } from '../secret-ref.ts';
+import type { SecretRef } from '../secret-ref.ts';
 import type { Log, SecretSource, SecretValue } from '../types/index.ts';
 
 /** A guard against a service that keeps returning fresh NextTokens; 20 ids never need this many pages. */
 const MAX_PAGES = 25;
-
-const ARN_PATTERN = /^(arn:[^:]+:secretsmanager:([^:]*):[^:]*:secret:)(.+)$/;
-/** Secrets Manager appends "-" and 6 random characters to a secret's name in its full ARN. */
-const RANDOM_SUFFIX = /^(.+)-[A-Za-z0-9]{6}$/;
-
-/** How a configured id names a secret. */
-export interface SecretRef {
-  id: string;
-  /** `arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:` when the id is an ARN. */
-  location: string | undefined;
-  region: string | undefined;
-  /** The secret's name: the id itself, or the ARN's resource part without the random suffix. */
-  name: string;
-  /** The ARN's resource part as written (for a full ARN, name plus suffix). */
-  tail: string;
-  fullArn: boolean;
-}
-
-export function parseSecretRef(id: string): SecretRef {
-  const arn = ARN_PATTERN.exec(id);
-  if (!arn) return { id, location: undefined, region: undefined, name: id, tail: id, fullArn: false };
-  const location = arn[1] as string;
-  const region = arn[2] as string;
-  const tail = arn[3] as string;
-  const suffixed = RANDOM_SUFFIX.exec(tail);
-  return suffixed
-    ? { id, location, region, name: suffixed[1] as string, tail, fullArn: true }
-    : { id, location, region, name: tail, tail, fullArn: false };
-}
 
 /** One secret to fetch: `request` is sent, and its value answers every id in `refs`. */
 export interface SecretGroup {

@@ -126,7 +126,9 @@ export async function executeRun(
           })
         : await runRotation(ctx, config, targets, inputs);
   } else {
-    log.warn('no configured target matches the request', { secretRef: request.secretRef });
+    // The change rules match the configured secrets' common name prefixes, so a change of another secret under a
+    // prefix arrives here: an expected, empty run, not a warning.
+    log.info('no configured target uses the changed secret: nothing to rotate', { secretRef: request.secretRef });
   }
 
   const summary: RunSummary = deps.redactor.scrubDeep({

@@ -1,6 +1,7 @@
 /** Which configured targets a request names. Unknown names reject the whole request before anything is read. */
 import { echo } from '../echo.ts';
 import { RequestError } from '../errors.ts';
+import { sameSecret } from '../secret-ref.ts';
 import type { ResolvedTarget, RotatorConfig } from '../types/index.ts';
 
 /** A request may name 1000 targets: its error names the first few that are wrong. */
@@ -26,28 +27,6 @@ export function selectTargets(config: RotatorConfig, entries: readonly string[] 
   }
   // Keep configuration order: it is the order operators read in results.
   return config.targets.filter((t) => chosen.has(t));
-}
-
-/**
- * The secret's name, from a name, a full ARN (`...:secret:NAME-AbCdEf`) or a partial ARN (`...:secret:NAME`).
- * Secrets Manager appends a 6-character suffix to every secret ARN; a partial ARN has none.
- */
-export function secretName(ref: string): string {
-  const match = /^arn:[^:]+:secretsmanager:[^:]*:[^:]*:secret:(.+)$/.exec(ref);
-  if (!match) return ref;
-  return match[1]!.replace(/-[A-Za-z0-9]{6}$/, '');
-}
-
-/** Do two references (names or ARNs) name the same secret? */
-export function sameSecret(a: string, b: string): boolean {
-  if (a === b) return true;
-  const aIsArn = a.startsWith('arn:');
-  const bIsArn = b.startsWith('arn:');
-  // Two full ARNs that differ are different secrets (same name in another account or region).
-  if (aIsArn && bIsArn) return false;
-  return (
-    secretName(a) === secretName(b) || (aIsArn && a.endsWith(`:secret:${b}`)) || (bIsArn && b.endsWith(`:secret:${a}`))
-  );
 }
 
 /** Targets that read their credential from the secret an event names. */

@@ -3,7 +3,7 @@
  * with test/infra/fixtures/rotation.config.json: secrets named by name, by complete ARN and by partial ARN.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { Table, AttributeType } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -16,7 +16,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../scripts/esbuild-options.ts';
 import { ConfigError } from '../../lambda/errors.ts';
 import type { RotatorFixture } from './helpers.ts';
-import { INVALID_CONFIG, allStatements, asArray, roleStatements, rotatorStack, writeConfig } from './helpers.ts';
+import {
+  INVALID_CONFIG,
+  allStatements,
+  asArray,
+  deployed,
+  roleStatements,
+  rotatorStack,
+  writeConfig,
+} from './helpers.ts';
 import { MAX_EVENT_PATTERN_LENGTH } from '../../infra/secret-events.ts';
 
 const NAMED_SECRET_ARN = (name: string) => ({
@@ -163,56 +171,32 @@ describe('McpCredentialRotator with its defaults', () => {
       Object.values(fx.template.findResources('AWS::Events::Rule', { Properties: { EventBusName: 'default' } })).map(
         (rule) => rule.Properties as { EventPattern: RulePattern; Targets: unknown[] },
       );
-    // What each configured target secret is matched by: its name, and every ARN (complete or partial) by prefix.
-    const targetSecretMatchers = [
-      'mcp/github',
-      { prefix: NAMED_SECRET_ARN('mcp/github') },
-      'mcp/linear',
-      { prefix: NAMED_SECRET_ARN('mcp/linear') },
-      'mcp/salesforce',
-      { prefix: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:mcp/salesforce' },
-      'mcp/jira',
-      { prefix: JIRA_PARTIAL_ARN },
-    ];
-
-    it('match the native Secret Label Updated event moving AWSCURRENT of a configured target secret', () => {
-      const rules = defaultBusRules().filter((r) => r.EventPattern['detail-type'][0] === 'Secret Label Updated');
+    it('match the native Secret Label Updated event moving AWSCURRENT of a configured target secret, by its name, in this account', () => {
+      const rules = defaultBusRules();
       expect(rules).toHaveLength(1);
       expect(rules[0]?.EventPattern).toEqual({
         source: ['aws.secretsmanager'],
         'detail-type': ['Secret Label Updated'],
-        detail: { labelUpdated: ['AWSCURRENT'], name: targetSecretMatchers },
+        account: [{ Ref: 'AWS::AccountId' }],
+        // That event's `detail.name` is the friendly name: ARNs there could never match.
+        detail: { labelUpdated: ['AWSCURRENT'], name: ['mcp/github', 'mcp/linear', 'mcp/jira', 'mcp/salesforce'] },
       });
       expect(rules[0]?.Targets).toEqual([ruleTarget(fx)]);
     });
 
-    it('match CloudTrail RotationSucceeded / PutSecretValue / UpdateSecretVersionStage naming a configured secret in any of its three fields', () => {
-      const rules = defaultBusRules().filter((r) => r.EventPattern['detail-type'][0] !== 'Secret Label Updated');
-      expect(rules).toHaveLength(1);
-      expect(rules[0]?.EventPattern).toEqual({
-        source: ['aws.secretsmanager'],
-        'detail-type': ['AWS API Call via CloudTrail', 'AWS Service Event via CloudTrail'],
-        detail: {
-          eventSource: ['secretsmanager.amazonaws.com'],
-          eventName: ['RotationSucceeded', 'PutSecretValue', 'UpdateSecretVersionStage'],
-          $or: [
-            { requestParameters: { secretId: targetSecretMatchers } },
-            { additionalEventData: { SecretId: targetSecretMatchers } },
-            { responseElements: { arn: targetSecretMatchers.filter((m) => typeof m !== 'string') } },
-          ],
-        },
-      });
-      expect(rules[0]?.Targets).toEqual([ruleTarget(fx)]);
+    it('leave CloudTrail records out unless cloudTrailTriggers is on: one change starts one run', () => {
+      expect(fx.rotator.secretApiCallRules).toEqual([]);
+      expect(JSON.stringify(defaultBusRules())).not.toContain('CloudTrail');
     });
 
     it('leave the Datagrid API key secret out: changing it rotates nothing', () => {
       expect(JSON.stringify(defaultBusRules())).not.toContain('datagrid/api-key');
     });
 
-    it('are the only rules on the default bus, and the function may be invoked by exactly the three rules', () => {
-      expect(defaultBusRules()).toHaveLength(2);
+    it('are the only rules on the default bus, and the function may be invoked by exactly the two rules', () => {
+      expect(defaultBusRules()).toHaveLength(1);
       const permissions = Object.values(fx.template.findResources('AWS::Lambda::Permission'));
-      expect(permissions).toHaveLength(3);
+      expect(permissions).toHaveLength(2);
       for (const permission of permissions) {
         expect(permission.Properties).toMatchObject({
           Action: 'lambda:InvokeFunction',
@@ -332,21 +316,24 @@ describe('McpCredentialRotator with its defaults', () => {
     const statements = () => roleStatements(fx.template, fx.logicalId(fx.rotator.role));
     const withAction = (action: string) => statements().filter((s) => asArray(s.Action).includes(action));
 
-    it('reads secret values and descriptions of the configured secrets only, names resolved to their ARN pattern', () => {
-      const [read, ...others] = withAction('secretsmanager:GetSecretValue');
-      expect(others).toEqual([]);
-      expect(asArray(read?.Action).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
-      expect(asArray(read?.Resource)).toEqual(
+    it('reads the values of the configured secrets only, names resolved to their ARN pattern, and never describes one', () => {
+      const reads = withAction('secretsmanager:GetSecretValue');
+      expect(reads.map((s) => [s.Sid, s.Action, s.Condition])).toEqual([
+        ['ReadTargetSecrets', 'secretsmanager:GetSecretValue', undefined],
+        ['ReadDatagridApiKey', 'secretsmanager:GetSecretValue', undefined],
+      ]);
+      expect(asArray(reads[0]?.Resource)).toEqual(
         expect.arrayContaining([
           NAMED_SECRET_ARN('mcp/github-??????'),
           NAMED_SECRET_ARN('mcp/linear-??????'),
           SALESFORCE_ARN,
           `${JIRA_PARTIAL_ARN}-??????`,
-          NAMED_SECRET_ARN('datagrid/api-key-??????'),
         ]),
       );
-      expect(asArray(read?.Resource)).toHaveLength(5);
-      expect(withAction('secretsmanager:DescribeSecret')).toEqual([read]);
+      expect(asArray(reads[0]?.Resource)).toHaveLength(4);
+      expect(reads[1]?.Resource).toEqual(NAMED_SECRET_ARN('datagrid/api-key-??????'));
+      // Nothing calls DescribeSecret (the adapters' calls are checked below).
+      expect(withAction('secretsmanager:DescribeSecret')).toEqual([]);
     });
 
     it('may call BatchGetSecretValue, which supports no resource restriction, and nothing else on *', () => {
@@ -607,48 +594,76 @@ describe('McpCredentialRotator configuration handling', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: false });
   });
 
-  it('splits many secrets over several rules, each pattern within the EventBridge size limit, none left out', () => {
+  it('grants and matches 60 secrets by their common name prefixes, reports them at synth, and sizes for 60 targets', () => {
     const secretIds = Array.from({ length: 60 }, (_, i) => `mcp/tenant-${String(i).padStart(3, '0')}/credential`);
     const configFile = writeConfig({
       datagrid: { apiKeySecretId: 'datagrid/api-key' },
       targets: secretIds.map((secretId, i) => ({ serverId: `srv_${i}`, secretId })),
     });
-    const { rotator, template } = rotatorStack({ configFile });
-    const rules = [...rotator.secretLabelUpdatedRules, ...rotator.secretApiCallRules];
-    expect(rotator.secretLabelUpdatedRules.length).toBeGreaterThan(1);
-    expect(rotator.secretApiCallRules.length).toBeGreaterThan(1);
+    const { rotator, template, stack } = rotatorStack({ configFile, cloudTrailTriggers: true });
+    const prefixes = rotator.secretMatchers.map((m) => `${m.name}${m.exact ? '' : '*'}`);
+    expect(prefixes).toEqual([
+      'mcp/tenant-00*',
+      'mcp/tenant-01*',
+      'mcp/tenant-02*',
+      'mcp/tenant-03*',
+      'mcp/tenant-04*',
+      'mcp/tenant-05*',
+    ]);
+    const read = roleStatements(template, stack.getLogicalId(rotator.role.node.defaultChild as never)).find(
+      (s) => s.Sid === 'ReadTargetSecrets',
+    );
+    expect(asArray(read?.Resource)).toEqual(prefixes.map((p) => NAMED_SECRET_ARN(p)));
+    expect(rotator.secretLabelUpdatedRules).toHaveLength(1);
+    // Three ARN fields per prefix: the CloudTrail pattern needs a second rule to stay within the length limit.
+    expect(rotator.secretApiCallRules).toHaveLength(2);
     const patterns = Object.values(
       template.findResources('AWS::Events::Rule', { Properties: { EventBusName: 'default' } }),
     ).map((rule) => (rule.Properties as { EventPattern: RulePattern }).EventPattern);
-    expect(patterns).toHaveLength(rules.length);
+    expect(patterns).toHaveLength(3);
     for (const pattern of patterns) {
       expect(JSON.stringify(deployed(pattern)).length).toBeLessThanOrEqual(MAX_EVENT_PATTERN_LENGTH);
     }
-    const named = (detailType: string) =>
-      patterns
-        .filter((p) => p['detail-type'][0] === detailType)
-        .flatMap((p) => (p.detail.name as unknown[]).filter((m) => typeof m === 'string'));
-    expect(named('Secret Label Updated').sort()).toEqual(secretIds);
+    expect(patterns.find((p) => p['detail-type'][0] === 'Secret Label Updated')?.detail.name).toEqual(
+      prefixes.map((p) => ({ prefix: p.replace(/\*$/, '') })),
+    );
+    Annotations.fromStack(stack).hasInfo(
+      '/TestStack/Rotator',
+      Match.stringLikeRegexp(
+        '60 target secret\\(s\\) granted and matched as 6 name\\(s\\) or prefix\\(es\\): mcp/tenant-00\\* \\(10 configured secrets\\)',
+      ),
+    );
     expect(rotator.secrets).toHaveLength(61);
     // 60 targets, 8 at a time: 8 waves of 2 × (60 s + 40 s) exceed Lambda's 15 minutes.
     template.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 512, Timeout: 900 });
   });
+
+  it('matches CloudTrail records too when cloudTrailTriggers is on: a name where the caller passes one, ARNs by prefix', () => {
+    const { template } = rotatorStack({ cloudTrailTriggers: true });
+    const arn = (name: string) => ({ prefix: NAMED_SECRET_ARN(name) });
+    const localArns = [arn('mcp/github'), arn('mcp/linear')];
+    const arns = [
+      { prefix: JIRA_PARTIAL_ARN },
+      { prefix: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:mcp/salesforce' },
+    ];
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: 'default',
+      EventPattern: {
+        source: ['aws.secretsmanager'],
+        'detail-type': ['AWS API Call via CloudTrail', 'AWS Service Event via CloudTrail'],
+        account: [{ Ref: 'AWS::AccountId' }],
+        detail: {
+          eventSource: ['secretsmanager.amazonaws.com'],
+          eventName: ['RotationSucceeded', 'PutSecretValue', 'UpdateSecretVersionStage'],
+          $or: [
+            { requestParameters: { secretId: [...names(), ...localArns, ...arns] } },
+            { additionalEventData: { SecretId: [...localArns, ...arns] } },
+            { responseElements: { arn: [...localArns, ...arns] } },
+          ],
+        },
+      },
+    });
+  });
 });
 
-/** The pattern as CloudFormation would deploy it in a long-named partition and region. */
-function deployed(value: unknown): unknown {
-  const pseudo: Record<string, string> = {
-    'AWS::Partition': 'aws-us-gov',
-    'AWS::Region': 'ap-southeast-7',
-    'AWS::AccountId': '123456789012',
-  };
-  if (Array.isArray(value)) return value.map(deployed);
-  if (value === null || typeof value !== 'object') return value;
-  const record = value as Record<string, unknown>;
-  if (typeof record.Ref === 'string' && pseudo[record.Ref]) return pseudo[record.Ref];
-  if (Array.isArray(record['Fn::Join'])) {
-    const [separator, parts] = record['Fn::Join'] as [string, unknown[]];
-    return parts.map(deployed).join(separator);
-  }
-  return Object.fromEntries(Object.entries(record).map(([key, inner]) => [key, deployed(inner)]));
-}
+const names = () => ['mcp/github', 'mcp/linear', 'mcp/jira', 'mcp/salesforce'];

@@ -95,3 +95,29 @@ export function allStatements(template: Template): Statement[] {
   visit(template.toJSON());
   return found;
 }
+
+// Longer than any real partition, region and account.
+const LONG_PSEUDO: Record<string, string> = {
+  'AWS::Partition': 'aws-us-gov',
+  'AWS::Region': 'ap-southeast-7',
+  'AWS::AccountId': '123456789012',
+  'AWS::URLSuffix': 'amazonaws.com.cn',
+};
+const LONG_RESOURCE_ARN = `arn:aws-us-gov:service:ap-southeast-7:123456789012:resource/${'x'.repeat(64)}`;
+
+/**
+ * A template value as CloudFormation would deploy it in a long-named partition and region: pseudo parameters and
+ * joins resolved, any other reference replaced by an ARN longer than a real one. For measuring sizes.
+ */
+export function deployed(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(deployed);
+  if (value === null || typeof value !== 'object') return value;
+  const record = value as Record<string, unknown>;
+  if (typeof record.Ref === 'string') return LONG_PSEUDO[record.Ref] ?? LONG_RESOURCE_ARN;
+  if ('Fn::GetAtt' in record) return LONG_RESOURCE_ARN;
+  if (Array.isArray(record['Fn::Join'])) {
+    const [separator, parts] = record['Fn::Join'] as [string, unknown[]];
+    return parts.map(deployed).join(separator);
+  }
+  return Object.fromEntries(Object.entries(record).map(([key, inner]) => [key, deployed(inner)]));
+}

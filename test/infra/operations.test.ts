@@ -103,7 +103,8 @@ describe('with its defaults', () => {
       const rules = Object.values(fx.template.findResources('AWS::Events::Rule')).map(
         (rule) => (rule as Resource).Properties as { Targets: { Arn: unknown }[] },
       );
-      expect(rules.length).toBeGreaterThanOrEqual(3);
+      // The request rule and the native secret-change rule (CloudTrail rules are opt-in).
+      expect(rules.length).toBeGreaterThanOrEqual(2);
       for (const rule of rules) {
         expect(rule.Targets[0]?.Arn).toEqual({ 'Fn::GetAtt': [fx.logicalId(fx.rotator.function), 'Arn'] });
       }
@@ -139,11 +140,11 @@ describe('with its defaults', () => {
       }
     });
 
-    it('alarms when a run takes 90% of the timeout (380 s here)', () => {
+    it('alarms when a run takes 90% of the timeout (561 s here)', () => {
       expect(alarmOn(fx, 'Duration')).toMatchObject({
         Namespace: 'AWS/Lambda',
         Statistic: 'Maximum',
-        Threshold: 342_000,
+        Threshold: 504_900,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       });
     });
@@ -301,7 +302,7 @@ describe('with its defaults', () => {
         'Errors',
         'AsyncEventsDropped',
         'timeout',
-        '380000',
+        '561000',
         fx.rotator.deploymentName,
       ]) {
         expect(body, expected).toContain(expected);

@@ -10,7 +10,9 @@ describe('resolveSecretReference', () => {
       id: 'mcp/github',
       name: 'mcp/github',
       iamResource: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:mcp/github-??????',
+      location: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:',
       arnPrefix: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:mcp/github',
+      byArn: false,
     });
   });
 
@@ -20,7 +22,9 @@ describe('resolveSecretReference', () => {
       id: arn,
       name: 'mcp/salesforce',
       iamResource: arn,
+      location: 'arn:aws-us-gov:secretsmanager:us-gov-west-1:444455556666:secret:',
       arnPrefix: 'arn:aws-us-gov:secretsmanager:us-gov-west-1:444455556666:secret:mcp/salesforce',
+      byArn: true,
     });
   });
 
