@@ -4,45 +4,27 @@
  * configuration fails with the handler's message, and cfn-lint finds no error in the template.
  */
 import { buildSync } from 'esbuild';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STACK_NAME } from '../../infra/rotator-app.ts';
 import { loadConfigFileSync } from '../../lambda/config.ts';
 import { BUNDLE_FILE_NAME, CHUNKS_DIR_NAME, PROJECT_ROOT, lambdaBuildOptions } from '../../scripts/esbuild-options.ts';
 import { bundleImports } from '../../bench/bundle-graph.ts';
+import { runCommand } from '../support/run-command.ts';
+import type { RunResult } from '../support/run-command.ts';
 import { EXAMPLE_CONFIG, INVALID_CONFIG } from './helpers.ts';
 
 // Synth bundles the handler and runs cdk-nag; on a 2-core machine two of them in parallel take a while.
 const SYNTH_TIMEOUT_MS = 240_000;
 
-interface RunResult {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `npx cdk …` in the project root, Node 24 of node_modules/.bin first on PATH (cdk.json runs `node infra/app.ts`). */
+/** `npx cdk …` in the project root (cdk.json runs `node infra/app.ts` on the Node that runCommand puts first). */
 function npxCdk(args: string[]): Promise<RunResult> {
-  return new Promise((done, fail) => {
-    const child = spawn('npx', ['cdk', ...args], {
-      cwd: PROJECT_ROOT,
-      env: {
-        ...process.env,
-        PATH: [join(PROJECT_ROOT, 'node_modules', '.bin'), process.env.PATH].join(delimiter),
-        CDK_DISABLE_VERSION_CHECK: 'true',
-        CDK_DISABLE_CLI_TELEMETRY: 'true',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', fail);
-    child.on('close', (status) => done({ status, stdout, stderr }));
+  return runCommand('npx', ['cdk', ...args], PROJECT_ROOT, {
+    CDK_DISABLE_VERSION_CHECK: 'true',
+    CDK_DISABLE_CLI_TELEMETRY: 'true',
   });
 }
 
