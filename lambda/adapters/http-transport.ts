@@ -46,7 +46,7 @@ export interface PoolLimits {
  */
 const KEEP_ALIVE_TIMEOUT_MS = 4_000;
 
-type Undici = typeof UndiciModule;
+type Undici = typeof UndiciModule.default;
 let undici: Promise<Undici> | undefined;
 
 /**
@@ -55,7 +55,9 @@ let undici: Promise<Undici> | undefined;
  */
 export function loadUndici(): Promise<Undici> {
   if (!undici) {
-    const load = import('undici');
+    // undici is CommonJS: its exports are the namespace's default, in Node and in the esbuild bundle alike (the
+    // bundle's namespace has no named exports).
+    const load = import('undici').then((module) => module.default);
     undici = load;
     load.catch(() => {
       if (undici === load) undici = undefined;
