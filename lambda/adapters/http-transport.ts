@@ -2,7 +2,7 @@
  * The one HTTP client of the Datagrid adapter: undici. Production, the CLI and the tests all send through an undici
  * Dispatcher: by default the shared keep-alive Pool of the request's origin (see poolFor), in tests a MockAgent.
  *
- * undici is loaded with a dynamic import() (see loadUndici), not a static one: it is about 740 KB of bundled code,
+ * undici is loaded with a dynamic import() (see loadUndici), not a static one: it is about 720 KB of bundled code,
  * which would make the Lambda's cold start about 1.5x that of a bundle of the three AWS SDK clients alone. The
  * Lambda bundle keeps it in a chunk beside handler.mjs; the handler starts loading it at the top of each run, so the
  * import overlaps the run's first AWS reads, which always come before the first Datagrid request.
