@@ -46,7 +46,7 @@ export interface DatagridFactoryOptions {
   clock: Clock;
   /** Receives retry warnings, which carry no values. */
   log?: Log;
-  /** undici dispatcher; default: one node:http keep-alive agent per origin. Tests pass a MockAgent. */
+  /** undici dispatcher; default: the keep-alive undici Pool of each origin. Tests pass a MockAgent. */
   dispatcher?: Dispatcher;
 }
 

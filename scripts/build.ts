@@ -1,19 +1,23 @@
 /**
- * `npm run build`: bundle lambda/handler.ts into dist/handler.mjs with the deployment's esbuild settings, and the
- * operator CLI (cli/main.ts) into dist/cli.mjs.
+ * `npm run build`: bundle lambda/handler.ts into dist/handler.mjs (and the chunks it loads on demand, in
+ * dist/chunks/) with the deployment's esbuild settings, and the operator CLI (cli/main.ts) into dist/cli.mjs.
  */
 import { build } from 'esbuild';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   BUNDLE_FILE_NAME,
+  CHUNKS_DIR_NAME,
   CLI_BUNDLE_FILE_NAME,
   PROJECT_ROOT,
   cliBuildOptions,
   lambdaBuildOptions,
 } from './esbuild-options.ts';
 
-const outfile = join(PROJECT_ROOT, 'dist', BUNDLE_FILE_NAME);
-const cliOutfile = join(PROJECT_ROOT, 'dist', CLI_BUNDLE_FILE_NAME);
-await Promise.all([build(lambdaBuildOptions(outfile)), build(cliBuildOptions(cliOutfile))]);
-console.log(`built ${outfile}`);
+const outdir = join(PROJECT_ROOT, 'dist');
+const cliOutfile = join(outdir, CLI_BUNDLE_FILE_NAME);
+// Chunk names carry a content hash: without this, every build would leave the last one's chunks behind.
+await rm(join(outdir, CHUNKS_DIR_NAME), { recursive: true, force: true });
+await Promise.all([build(lambdaBuildOptions(outdir)), build(cliBuildOptions(cliOutfile))]);
+console.log(`built ${join(outdir, BUNDLE_FILE_NAME)} (and ${join(outdir, CHUNKS_DIR_NAME)}/)`);
 console.log(`built ${cliOutfile}`);

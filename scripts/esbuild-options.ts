@@ -8,34 +8,50 @@ import { fileURLToPath } from 'node:url';
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const HANDLER_ENTRY = fileURLToPath(new URL('../lambda/handler.ts', import.meta.url));
 export const BUNDLE_FILE_NAME = 'handler.mjs';
+/** Code the handler loads on demand (a dynamic import()) lands here, beside the bundle; the asset ships it too. */
+export const CHUNKS_DIR_NAME = 'chunks';
 export const CLI_ENTRY = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
 export const CLI_BUNDLE_FILE_NAME = 'cli.mjs';
 
-export function lambdaBuildOptions(outfile: string): BuildOptions {
+/** What the Lambda and the CLI bundle have in common. */
+const commonOptions: BuildOptions = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node24',
+  minify: true,
+  sourcemap: true,
+  // Prefer ESM entry points: smaller and tree-shakeable.
+  mainFields: ['module', 'main'],
+  legalComments: 'none',
+  logLevel: 'warning',
+  // Some AWS SDK dependencies (and undici) still call require(); give every ESM output file one.
+  banner: {
+    js: "import { createRequire as __rotatorCreateRequire } from 'node:module'; const require = __rotatorCreateRequire(import.meta.url);",
+  },
+};
+
+/**
+ * The Lambda bundle: `<outdir>/handler.mjs`, plus `<outdir>/chunks/*.mjs` for what it imports on demand (the HTTP
+ * client, which loads while the run's first AWS reads are in flight instead of during the cold start).
+ */
+export function lambdaBuildOptions(outdir: string): BuildOptions {
   return {
-    entryPoints: [HANDLER_ENTRY],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    minify: true,
-    sourcemap: true,
-    // Prefer ESM entry points: smaller and tree-shakeable.
-    mainFields: ['module', 'main'],
-    legalComments: 'none',
-    logLevel: 'warning',
-    // Some AWS SDK dependencies still call require(); give the ESM bundle one.
-    banner: {
-      js: "import { createRequire as __rotatorCreateRequire } from 'node:module'; const require = __rotatorCreateRequire(import.meta.url);",
-    },
+    ...commonOptions,
+    entryPoints: { [BUNDLE_FILE_NAME.replace(/\.mjs$/, '')]: HANDLER_ENTRY },
+    outdir,
+    splitting: true,
+    entryNames: '[name]',
+    chunkNames: `${CHUNKS_DIR_NAME}/[name]-[hash]`,
+    outExtension: { '.js': '.mjs' },
   };
 }
 
 /**
- * The operator CLI's bundle (dist/cli.mjs, run by bin/datagrid-mcp-rotator.js). Separate from the Lambda's options
- * so nothing here can change what gets deployed; it differs only in its entry point.
+ * The operator CLI's bundle (dist/cli.mjs, run by bin/datagrid-mcp-rotator.js): one file, with what the Lambda
+ * loads on demand inlined (a CLI's start-up is not a cold start). Separate from the Lambda's options so nothing here
+ * can change what gets deployed.
  */
 export function cliBuildOptions(outfile: string): BuildOptions {
-  return { ...lambdaBuildOptions(outfile), entryPoints: [CLI_ENTRY] };
+  return { ...commonOptions, entryPoints: [CLI_ENTRY], outfile };
 }

@@ -21,7 +21,7 @@ import type {
   RequestOptions,
 } from '../types/index.ts';
 import { ThrottleGate } from './throttle-gate.ts';
-import { agentFor, dispatcherTransport, nodeHttpTransport } from './http-transport.ts';
+import { undiciTransport } from './http-transport.ts';
 import type { HttpResponse } from './http-transport.ts';
 import { backoffMs, isAuthFailure, isRetryableResponse, isRetryableStatus, requestedWaitMs } from './retry-policy.ts';
 
@@ -37,8 +37,8 @@ export interface DatagridClientOptions {
   /** Jitter source. @default Math.random */
   random?: () => number;
   /**
-   * An undici Dispatcher to send through (tests pass a MockAgent). @default Node's http/https with the keep-alive
-   * agent of the base URL's origin, shared by every client (see dispatcherFor)
+   * An undici Dispatcher to send through (tests pass a MockAgent). @default the keep-alive undici Pool of the base
+   * URL's origin, shared by every client with the same limits (http-transport.ts, poolFor)
    */
   dispatcher?: Dispatcher;
   /** Receives retry warnings (never a secret). */
@@ -78,14 +78,6 @@ const mcpServerSchema = z.object({
  */
 const mcpServerListSchema = z.object({ object: z.literal('list'), data: z.array(z.unknown()) });
 const listEntryIdSchema = z.looseObject({ id: z.string() });
-
-// ---------- Connection pooling ----------
-
-/**
- * The keep-alive agent of an origin, created once per Lambda container so warm invocations and every run's client
- * reuse its connections.
- */
-export const dispatcherFor = agentFor;
 
 // ---------- The client ----------
 
@@ -138,7 +130,10 @@ export function createDatagridApiFactory(options: DatagridClientOptions): Datagr
     throw new RangeError(`requestTimeoutMs: expected a number > 0, got ${options.requestTimeoutMs}`);
   }
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
-  const transport = options.dispatcher ? dispatcherTransport(options.dispatcher) : nodeHttpTransport;
+  const transport = undiciTransport(options.dispatcher, {
+    timeoutMs: options.requestTimeoutMs,
+    maxResponseBytes: MAX_BODY_BYTES,
+  });
   const random = options.random ?? Math.random;
   const { clock, log, maxAttempts, requestTimeoutMs } = options;
 
@@ -380,7 +375,7 @@ function transient(cause: string, status?: number): Failure {
 }
 
 function connectionFailure(error: unknown): Failure {
-  // An invalid argument (a header value Node or undici refuses) fails the same way every time.
+  // An invalid argument (a header value undici refuses) fails the same way every time.
   const code = (error as { code?: unknown } | null)?.code;
   const invalidArgument = typeof code === 'string' && INVALID_ARGUMENT_CODES.has(code);
   const neverSent = invalidArgument || (typeof code === 'string' && NOT_CONNECTED_CODES.has(code));

@@ -1,15 +1,14 @@
 /**
- * The one HTTP exchange the Datagrid adapter needs: send a request, get status, headers and a streamed body.
+ * The one HTTP client of the Datagrid adapter: undici. Production, the CLI and the tests all send through an undici
+ * Dispatcher: by default the shared keep-alive Pool of the request's origin (see poolFor), in tests a MockAgent.
  *
- * By default it runs on Node's own `http`/`https` with one keep-alive agent per origin: the AWS SDK already loads
- * those modules, so the Datagrid client adds nothing to the Lambda's cold start (bundling undici's client cost about
- * 40% of the bundle's import time). An undici Dispatcher can be passed instead (tests pass a MockAgent); it is used
- * through its own `request` method, so undici is never imported here.
+ * undici is loaded with a dynamic import() (see loadUndici), not a static one: it is about 720 KB of bundled code,
+ * which would make the Lambda's cold start about 1.5x that of a bundle of the three AWS SDK clients alone. The
+ * Lambda bundle keeps it in a chunk beside handler.mjs; the handler starts loading it at the top of each run, so the
+ * import overlaps the run's first AWS reads, which always come before the first Datagrid request.
  */
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import type { IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import type { Dispatcher } from 'undici';
+import type * as UndiciModule from 'undici';
+import type { Dispatcher, Pool } from 'undici';
 
 export interface HttpRequest {
   url: string;
@@ -32,61 +31,81 @@ export interface HttpResponse {
 
 export type HttpTransport = (request: HttpRequest) => Promise<HttpResponse>;
 
-/** A body longer than this is not drained for reuse of its connection: the connection is closed instead. */
-const MAX_DRAIN_BYTES = 1024 * 1024;
-
-const agents = new Map<string, HttpAgent>();
+/** How the pool of an origin guards each connection and answer. */
+export interface PoolLimits {
+  /** Connecting (TCP and TLS), waiting for the response headers, and each pause between body chunks, ms. */
+  timeoutMs: number;
+  /** A response whose body is longer than this fails (before it is read, when Content-Length says so). */
+  maxResponseBytes: number;
+}
 
 /**
- * The keep-alive agent of an origin, created once per Lambda container so warm invocations and every run's client
- * reuse its connections.
+ * An idle connection is closed after this, unless the server's Keep-Alive header asks for less. Below the idle
+ * timeouts of common servers and load balancers (Node 5 s, ALB 60 s), so a request is not sent on a connection the
+ * server is closing: a PATCH lost that way has an unknown outcome and costs a read.
  */
-export function agentFor(origin: string): HttpAgent {
-  let agent = agents.get(origin);
-  if (!agent) {
-    agent = origin.startsWith('https:') ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
-    agents.set(origin, agent);
-  }
-  return agent;
-}
+const KEEP_ALIVE_TIMEOUT_MS = 4_000;
 
-function bodyOf(response: IncomingMessage): ResponseBody {
-  return {
-    [Symbol.asyncIterator]: () => response[Symbol.asyncIterator]() as AsyncIterator<Buffer>,
-    async dump() {
-      let size = 0;
-      for await (const chunk of response as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size > MAX_DRAIN_BYTES) return; // leaving the loop destroys the response and its socket
-      }
-    },
-  };
-}
+type Undici = typeof UndiciModule.default;
+let undici: Promise<Undici> | undefined;
 
-/** Node's http/https client with the keep-alive agent of the request's origin. */
-export const nodeHttpTransport: HttpTransport = (request) =>
-  new Promise((resolve, reject) => {
-    const url = new URL(request.url);
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const headers: Record<string, string> = { ...request.headers };
-    if (request.body !== undefined) headers['content-length'] = String(Buffer.byteLength(request.body));
-    // Throws synchronously on a header value Node refuses (a control character): the caller treats that as final.
-    const req = send(url, { method: request.method, headers, agent: agentFor(url.origin), signal: request.signal });
-    // Errors after the response arrived reach its body's reader; rejecting a settled promise then is a no-op.
-    req.on('error', reject);
-    req.once('response', (response) => {
-      // An abort while nobody reads the body must not become an unhandled 'error' event.
-      response.on('error', () => undefined);
-      resolve({ statusCode: response.statusCode ?? 0, headers: response.headers, body: bodyOf(response) });
+/**
+ * Starts loading undici once per process (later calls return the same load); a failed load is not kept, so the next
+ * call tries again.
+ */
+export function loadUndici(): Promise<Undici> {
+  if (!undici) {
+    // undici is CommonJS: its exports are the namespace's default, in Node and in the esbuild bundle alike (the
+    // bundle's namespace has no named exports).
+    const load = import('undici').then((module) => module.default);
+    undici = load;
+    load.catch(() => {
+      if (undici === load) undici = undefined;
     });
-    req.end(request.body);
-  });
+  }
+  return undici;
+}
 
-/** An undici Dispatcher (a MockAgent in tests, or any Agent a caller supplies). */
-export function dispatcherTransport(dispatcher: Dispatcher): HttpTransport {
+/** For the top of a run: start the load now, and leave its failure to the first request that needs undici. */
+export function preloadUndici(): void {
+  loadUndici().catch(() => undefined);
+}
+
+const pools = new Map<string, Promise<Pool>>();
+
+/**
+ * The keep-alive Pool of an origin, created once per Lambda container so warm invocations and every run's client
+ * reuse its connections. Clients with other limits get a pool of their own.
+ */
+export function poolFor(origin: string, limits: PoolLimits): Promise<Pool> {
+  const key = JSON.stringify([origin, limits.timeoutMs, limits.maxResponseBytes]);
+  let pool = pools.get(key);
+  if (!pool) {
+    pool = loadUndici().then(
+      ({ Pool }) =>
+        new Pool(origin, {
+          connect: { timeout: limits.timeoutMs },
+          headersTimeout: limits.timeoutMs,
+          bodyTimeout: limits.timeoutMs,
+          keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+          maxResponseSize: limits.maxResponseBytes,
+        }),
+    );
+    pools.set(key, pool);
+    pool.catch(() => pools.delete(key));
+  }
+  return pool;
+}
+
+/**
+ * Sends through `dispatcher` (a MockAgent in tests, or any Dispatcher a caller supplies), or, without one, through
+ * the shared pool of the request's origin with `limits`.
+ */
+export function undiciTransport(dispatcher: Dispatcher | undefined, limits: PoolLimits): HttpTransport {
   return async (request) => {
     const url = new URL(request.url);
-    const response = await dispatcher.request({
+    const client = dispatcher ?? (await poolFor(url.origin, limits));
+    const response = await client.request({
       origin: url.origin,
       path: `${url.pathname}${url.search}`,
       method: request.method,

@@ -3,11 +3,12 @@
  * moto, the Datagrid emulator and real MCP servers.
  */
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { copyFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, cp } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { statePk } from '../../lambda/adapters/state-dynamodb.ts';
 import { DEFAULT_BUNDLE } from '../../local/invoke-handler.ts';
+import { CHUNKS_DIR_NAME } from '../../scripts/esbuild-options.ts';
 import { canary, newStack, requests, rotationOf, run, runTogether, useLocalAws } from './support/harness.ts';
 
 useLocalAws();
@@ -201,6 +202,7 @@ describe('a scheduled rotation', () => {
     const server = await stack.addServer({ name: 'github', token: canary('github-v1') });
     const bundle = join(stack.workDir, 'handler.mjs');
     await copyFile(DEFAULT_BUNDLE, bundle);
+    await cp(join(dirname(DEFAULT_BUNDLE), CHUNKS_DIR_NAME), join(stack.workDir, CHUNKS_DIR_NAME), { recursive: true });
     await stack.writeConfig({ targets: [server.target] }, join(stack.workDir, 'rotation.config.json'));
 
     const result = await run(stack, SCHEDULE, { bundle, env: { ROTATION_CONFIG_FILE: undefined } });

@@ -4,49 +4,47 @@
  * configuration fails with the handler's message, and cfn-lint finds no error in the template.
  */
 import { buildSync } from 'esbuild';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STACK_NAME } from '../../infra/rotator-app.ts';
 import { loadConfigFileSync } from '../../lambda/config.ts';
-import { BUNDLE_FILE_NAME, PROJECT_ROOT, lambdaBuildOptions } from '../../scripts/esbuild-options.ts';
+import { BUNDLE_FILE_NAME, CHUNKS_DIR_NAME, PROJECT_ROOT, lambdaBuildOptions } from '../../scripts/esbuild-options.ts';
+import { bundleImports } from '../../bench/bundle-graph.ts';
+import { runCommand } from '../support/run-command.ts';
+import type { RunResult } from '../support/run-command.ts';
 import { EXAMPLE_CONFIG, INVALID_CONFIG } from './helpers.ts';
 
 // Synth bundles the handler and runs cdk-nag; on a 2-core machine two of them in parallel take a while.
 const SYNTH_TIMEOUT_MS = 240_000;
 
-interface RunResult {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `npx cdk …` in the project root, Node 24 of node_modules/.bin first on PATH (cdk.json runs `node infra/app.ts`). */
+/** `npx cdk …` in the project root (cdk.json runs `node infra/app.ts` on the Node that runCommand puts first). */
 function npxCdk(args: string[]): Promise<RunResult> {
-  return new Promise((done, fail) => {
-    const child = spawn('npx', ['cdk', ...args], {
-      cwd: PROJECT_ROOT,
-      env: {
-        ...process.env,
-        PATH: [join(PROJECT_ROOT, 'node_modules', '.bin'), process.env.PATH].join(delimiter),
-        CDK_DISABLE_VERSION_CHECK: 'true',
-        CDK_DISABLE_CLI_TELEMETRY: 'true',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', fail);
-    child.on('close', (status) => done({ status, stdout, stderr }));
+  return runCommand('npx', ['cdk', ...args], PROJECT_ROOT, {
+    CDK_DISABLE_VERSION_CHECK: 'true',
+    CDK_DISABLE_CLI_TELEMETRY: 'true',
   });
 }
 
 function synth(configFile: string, outdir: string): Promise<RunResult> {
   return npxCdk(['synth', '--quiet', '--no-notices', '--output', outdir, '--context', `configFile=${configFile}`]);
+}
+
+/**
+ * The JavaScript files of a bundle directory, names and contents, with the content hashes in chunk names masked and
+ * sorted: esbuild's hash covers the source map, whose paths are relative to the output directory, so the same build
+ * elsewhere names its chunks differently.
+ */
+function codeFiles(dir: string): { names: string[]; contents: string[] } {
+  const mask = (text: string): string => text.replace(/-[A-Z0-9]{8}\.mjs/g, '-HASH.mjs');
+  const files = [BUNDLE_FILE_NAME, ...readdirSync(join(dir, CHUNKS_DIR_NAME)).map((n) => `${CHUNKS_DIR_NAME}/${n}`)];
+  const code = files.filter((n) => n.endsWith('.mjs'));
+  return {
+    names: code.map(mask).sort(),
+    contents: code.map((n) => mask(readFileSync(join(dir, n), 'utf8'))).sort(),
+  };
 }
 
 describe('npx cdk synth', () => {
@@ -56,6 +54,16 @@ describe('npx cdk synth', () => {
   const templateFile = join(exampleOut, `${STACK_NAME}.template.json`);
   let example: RunResult;
   let invalid: RunResult;
+
+  /** The directory of the function's asset in the cloud assembly. */
+  function functionAssetDir(): string {
+    const template = JSON.parse(readFileSync(templateFile, 'utf8')) as {
+      Resources: Record<string, { Type: string; Properties: { Code?: { S3Key?: string } } }>;
+    };
+    const fn = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function');
+    const assetHash = fn?.Properties.Code?.S3Key?.replace(/\.zip$/, '');
+    return join(exampleOut, `asset.${assetHash}`);
+  }
 
   beforeAll(async () => {
     [example, invalid] = await Promise.all([
@@ -70,18 +78,21 @@ describe('npx cdk synth', () => {
       expect(existsSync(templateFile)).toBe(true);
     });
 
-    it('ships the npm run build bundle and the validated config file as rotation.config.json in the asset', () => {
-      const template = JSON.parse(readFileSync(templateFile, 'utf8')) as {
-        Resources: Record<string, { Type: string; Properties: { Code?: { S3Key?: string } } }>;
-      };
-      const fn = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function');
-      const assetHash = fn?.Properties.Code?.S3Key?.replace(/\.zip$/, '');
-      const assetDir = join(exampleOut, `asset.${assetHash}`);
+    it('ships the npm run build bundle, its chunks and the validated config file as rotation.config.json', () => {
+      const assetDir = functionAssetDir();
       expect(readFileSync(join(assetDir, 'rotation.config.json'), 'utf8')).toBe(readFileSync(EXAMPLE_CONFIG, 'utf8'));
 
-      const reference = join(mkdtempSync(join(tmpdir(), 'rotator-build-')), BUNDLE_FILE_NAME);
+      const reference = mkdtempSync(join(tmpdir(), 'rotator-build-'));
       buildSync(lambdaBuildOptions(reference));
-      expect(readFileSync(join(assetDir, BUNDLE_FILE_NAME), 'utf8')).toBe(readFileSync(reference, 'utf8'));
+      expect(codeFiles(assetDir)).toEqual(codeFiles(reference));
+    });
+
+    it('holds every file the bundle imports, the on-demand HTTP client (undici) included', () => {
+      const assetDir = functionAssetDir();
+      const imports = bundleImports(assetDir);
+      expect(imports.dynamic.some((file) => /^chunks\/undici-\w+\.mjs$/.test(file))).toBe(true);
+      for (const file of [...imports.static, ...imports.dynamic])
+        expect(existsSync(join(assetDir, file)), file).toBe(true);
     });
   });
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { MockAgent } from 'undici';
 import type { MockPool } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createDatagridApiFactory, dispatcherFor } from '../../../lambda/adapters/datagrid.ts';
+import { createDatagridApiFactory } from '../../../lambda/adapters/datagrid.ts';
 import type { DatagridClientOptions } from '../../../lambda/adapters/datagrid.ts';
 import { USER_AGENT } from '../../../lambda/constants.ts';
 import { DatagridError, DatagridInvalidAnswerError, DatagridOutcomeUnknownError } from '../../../lambda/errors.ts';
@@ -552,11 +552,6 @@ describe('secrets', () => {
 });
 
 describe('connection reuse', () => {
-  it('shares one dispatcher per origin', () => {
-    expect(dispatcherFor('https://a.example')).toBe(dispatcherFor('https://a.example'));
-    expect(dispatcherFor('https://a.example')).not.toBe(dispatcherFor('https://b.example'));
-  });
-
   it('reuses one keep-alive connection across factories, API keys and drained error responses', async () => {
     let connections = 0;
     let requests = 0;

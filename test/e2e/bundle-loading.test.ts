@@ -1,0 +1,38 @@
+/**
+ * The built bundle keeps its HTTP client (undici) out of the cold start: importing dist/handler.mjs, as Lambda's
+ * init phase does, does not load undici's chunk; an invocation starts loading it at once, before it reads anything
+ * (the rotation suites show the run then works over it). Observed with a module loader hook in a fresh process.
+ */
+import { execFile } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_BUNDLE } from '../../local/invoke-handler.ts';
+
+/** Imports the bundle, calls the handler once with an event it rejects, and prints the module URLs loaded by each. */
+const PROBE = `
+import { registerHooks } from 'node:module';
+const loaded = [];
+registerHooks({ load: (url, context, next) => (loaded.push(url), next(url, context)) });
+const { handler } = await import(${JSON.stringify(pathToFileURL(DEFAULT_BUNDLE).href)});
+const atInit = [...loaded];
+const rejection = await handler({ action: 'not-an-action' }).then(() => 'resolved', (error) => error.message);
+for (const end = Date.now() + 10_000; Date.now() < end && !loaded.some((u) => u.includes('/undici-')); ) {
+  await new Promise((resolve) => setTimeout(resolve, 10));
+}
+process.stdout.write(JSON.stringify({ atInit, afterInvocation: loaded.slice(atInit.length), rejection }));
+`;
+
+describe('dist/handler.mjs', () => {
+  it('loads undici on the first invocation, not when Lambda imports the bundle', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', PROBE], {
+      env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1' },
+    });
+    const probe = JSON.parse(stdout) as { atInit: string[]; afterInvocation: string[]; rejection: string };
+    const isUndici = (url: string): boolean => /\/chunks\/undici-\w+\.mjs$/.test(url);
+    expect(probe.atInit).toContain(pathToFileURL(DEFAULT_BUNDLE).href);
+    expect(probe.atInit.filter(isUndici)).toEqual([]);
+    expect(probe.rejection).toMatch(/action/);
+    expect(probe.afterInvocation.filter(isUndici)).toHaveLength(1);
+  });
+});
