@@ -84,6 +84,7 @@ describe('progressLine', () => {
   it('shows a plan verdict with its reason instead of the dry run outcome', () => {
     const result = rotation({
       outcome: 'skipped',
+      planReason: 'forced',
       error: { code: 'DRY_RUN', message: 'dry run: would rotate (forced)' },
     });
     expect(progressLine(result, 1, 1, { plan: true })).toBe('[1/1] would rotate  ts_1/srv_3  active  forced');
@@ -109,10 +110,23 @@ describe('planVerdict', () => {
     [
       rotation({
         outcome: 'skipped',
+        planReason: 'secret version changed (v1 -> v2)',
         error: { code: 'DRY_RUN', message: 'dry run: would rotate (secret version changed (v1 -> v2))' },
       }),
       'would rotate',
       'secret version changed (v1 -> v2)',
+    ],
+    [
+      // The reason is a field: the message's wording is for people and may change.
+      rotation({ outcome: 'skipped', planReason: 'forced', error: { code: 'DRY_RUN', message: 'would rotate: forced' } }),
+      'would rotate',
+      'forced',
+    ],
+    [
+      // A result without the field (recorded before it existed) still shows why, from its message.
+      rotation({ outcome: 'skipped', error: { code: 'DRY_RUN', message: 'dry run: would rotate (forced)' } }),
+      'would rotate',
+      'dry run: would rotate (forced)',
     ],
     [
       rotation({ outcome: 'failed', error: { code: 'SECRET_NOT_FOUND', message: 'secret mcp/x not found' } }),
@@ -132,7 +146,11 @@ describe('planVerdict', () => {
     const plan = summary(
       [
         rotation({ outcome: 'unchanged' }),
-        rotation({ outcome: 'skipped', error: { code: 'DRY_RUN', message: 'dry run: would rotate (forced)' } }),
+        rotation({
+          outcome: 'skipped',
+          planReason: 'forced',
+          error: { code: 'DRY_RUN', message: 'dry run: would rotate (forced)' },
+        }),
       ],
       { action: 'rotate', dryRun: true },
     );
