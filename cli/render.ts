@@ -148,7 +148,7 @@ export function planTable(summary: RunSummary): string {
 
 // ---------- audit report ----------
 
-const AUDIT_HEAD = [
+export const AUDIT_HEAD = [
   'target',
   'name',
   'compliant',
@@ -161,7 +161,7 @@ const AUDIT_HEAD = [
   'findings',
 ];
 
-function auditRow(r: AuditResult): string[] {
+export function auditRow(r: AuditResult): string[] {
   return [
     targetLabel(r),
     text(r.serverName),
