@@ -28,7 +28,7 @@ function render(value: HtmlValue): string {
   if (value === undefined) return '';
   if (value instanceof SafeHtml) return value.markup;
   if (Array.isArray(value)) return (value as readonly HtmlValue[]).map(render).join('');
-  return escapeHtml(String(value as string | number));
+  return escapeHtml(String(value));
 }
 
 /** `safeHtml\`<td>${name}</td>\``: `name` is escaped; nested `safeHtml` results and arrays of them are not. */

@@ -44,7 +44,7 @@ svg.chart { max-width: 100%; height: auto; font-size: 13px; }
 svg.chart text { fill: #1b1f24; }
 .bar.good rect { fill: #2da44e; } .bar.bad rect { fill: #cf222e; } .bar.neutral rect { fill: #0969da; }
 .table-wrap { overflow-x: auto; }
-table { border-collapse: collapse; width: 100%; font-size: .85rem; }
+table { border-collapse: collapse; width: 100%; min-width: 56rem; font-size: .85rem; }
 th, td { border: 1px solid #d0d7de; padding: .3rem .45rem; text-align: left; vertical-align: top; }
 td { overflow-wrap: anywhere; }
 th { background: #f6f8fa; }
