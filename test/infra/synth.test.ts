@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STACK_NAME } from '../../infra/rotator-app.ts';
+import { ensurePythonTools, pythonToolCommand } from '../../local/python-tools.ts';
 import { loadConfigFileSync } from '../../lambda/config.ts';
 import { BUNDLE_FILE_NAME, PROJECT_ROOT, lambdaBuildOptions } from '../../scripts/esbuild-options.ts';
 import { EXAMPLE_CONFIG, INVALID_CONFIG } from './helpers.ts';
@@ -101,10 +102,13 @@ describe('npx cdk synth', () => {
   });
 
   describe('cfn-lint', () => {
-    it('finds no error in the synthesized template', () => {
-      const lint = spawnSync('cfn-lint', ['--format', 'parseable', templateFile], { encoding: 'utf8' });
+    it('finds no error in the synthesized template', async () => {
+      await ensurePythonTools();
+      const lint = spawnSync(pythonToolCommand('cfn-lint'), ['--format', 'parseable', templateFile], {
+        encoding: 'utf8',
+      });
       if (lint.error && 'code' in lint.error && lint.error.code === 'ENOENT') {
-        throw new Error('cfn-lint is not on PATH: pip install cfn-lint');
+        throw new Error('cfn-lint not found: run with python3 on the PATH, or pip install -r requirements-dev.txt');
       }
       const errors = lint.stdout.split('\n').filter((line) => /:E\d{4}:/.test(line));
       expect(errors).toEqual([]);
