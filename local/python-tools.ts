@@ -115,7 +115,9 @@ async function withLock(root: string, build: () => Promise<void>): Promise<void>
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      if (Date.now() > deadline) throw new Error(`${lock} is still there after 10 minutes: remove it if no build runs`);
+      if (Date.now() > deadline) {
+        throw new Error(`${lock} is still there after 10 minutes: remove it if no build runs`, { cause: error });
+      }
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
