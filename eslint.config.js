@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'lib/**', 'cdk.out/**', 'node_modules/**', 'coverage/**', 'bench/results.json'] },
+  { ignores: ['dist/**', 'lib/**', 'cdk.out/**', 'node_modules/**', 'coverage/**', 'bench/results.json', '.venv/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

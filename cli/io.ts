@@ -11,6 +11,11 @@ export const processIo: Io = {
   err: (line) => void process.stderr.write(`${line}\n`),
 };
 
+/** The JSON the CLI prints, byte for byte: two-space indentation and one final newline. */
+export function jsonText(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
 export function printJson(io: Io, value: unknown): void {
-  io.out(JSON.stringify(value, null, 2));
+  io.out(jsonText(value));
 }

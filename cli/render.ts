@@ -21,15 +21,13 @@ export function targetLabel(result: { serverId: string; teamspaceId?: string }):
 
 export type PlanVerdict = 'would rotate' | 'unchanged' | 'would fail' | 'skipped';
 
-const DRY_RUN_REASON = /^dry run: would rotate \((.*)\)$/s;
-
-/** What a dry-run result says the real run would do, and why (the engine's DRY_RUN message carries the reason). */
+/** What a dry-run result says the real run would do, and why. */
 export function planVerdict(result: RotationResult): { verdict: PlanVerdict; reason: string } {
   if (result.outcome === 'unchanged') {
     return { verdict: 'unchanged', reason: 'secret version already applied and server healthy' };
   }
   if (result.outcome === 'skipped' && result.error?.code === 'DRY_RUN') {
-    return { verdict: 'would rotate', reason: DRY_RUN_REASON.exec(result.error.message)?.[1] ?? result.error.message };
+    return { verdict: 'would rotate', reason: result.planReason ?? result.error.message };
   }
   const reason = result.error ? `${result.error.code}: ${result.error.message}` : '';
   return { verdict: result.outcome === 'failed' ? 'would fail' : 'skipped', reason };
@@ -150,7 +148,7 @@ export function planTable(summary: RunSummary): string {
 
 // ---------- audit report ----------
 
-const AUDIT_HEAD = [
+export const AUDIT_HEAD = [
   'target',
   'name',
   'compliant',
@@ -163,7 +161,7 @@ const AUDIT_HEAD = [
   'findings',
 ];
 
-function auditRow(r: AuditResult): string[] {
+export function auditRow(r: AuditResult): string[] {
   return [
     targetLabel(r),
     text(r.serverName),

@@ -6,11 +6,12 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { freePort } from './net.ts';
+import { ensurePythonTools, pythonToolCommand } from './python-tools.ts';
 
 export interface MotoOptions {
   /** @default 'us-east-1' */
   region?: string;
-  /** The executable. @default 'moto_server' */
+  /** The executable. @default moto_server from .venv/ or the PATH, installed into .venv/ first if need be */
   command?: string;
   /** How long to wait for the first answer. @default 20000 */
   startTimeoutMs?: number;
@@ -27,12 +28,14 @@ export interface RunningMoto {
   close(): Promise<void>;
 }
 
-export const MOTO_NOT_FOUND = 'moto_server not found: install it with pip install "moto[server]"';
+export const MOTO_NOT_FOUND =
+  'moto_server not found or not runnable: remove .venv/ and run again with python3 on the PATH (the npm scripts ' +
+  'then install it into .venv/), or install it yourself: pip install -r requirements-dev.txt';
 const POLL_INTERVAL_MS = 50;
 
 export async function startMoto(options: MotoOptions = {}): Promise<RunningMoto> {
   const region = options.region ?? 'us-east-1';
-  const command = options.command ?? 'moto_server';
+  const command = options.command ?? (await ensurePythonTools(), pythonToolCommand('moto_server'));
   const timeoutMs = options.startTimeoutMs ?? 20_000;
   // The port can be taken between the probe and moto's bind: try a few fresh ports.
   let lastError: Error | undefined;

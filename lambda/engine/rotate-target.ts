@@ -113,6 +113,7 @@ export async function rotateTarget(ctx: RunContext, inputs: TargetInputs): Promi
     return finish({
       outcome: 'skipped',
       ...observed(server),
+      planReason: reason,
       error: { code: 'DRY_RUN', message: `dry run: would rotate (${reason})` },
     });
   }

@@ -40,6 +40,8 @@ export interface RotationResult {
   lastSyncedAt?: string;
   attempts: number;
   durationMs: number;
+  /** Dry runs only: why the real run would rotate this target (`forced`, `never rotated by this rotator`, ...). */
+  planReason?: string;
   error?: ResultError;
 }
 

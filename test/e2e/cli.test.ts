@@ -5,24 +5,15 @@
  */
 import { PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_REQUEST_SOURCE, DETAIL_TYPE } from '../../lambda/constants.ts';
 import type { AuditResult, RotationResult, RunSummary } from '../../lambda/types/results.ts';
 import { startMoto, type RunningMoto } from '../../local/moto.ts';
 import { LocalStack, type ReceivedEvent, type StackServer } from '../../local/stack.ts';
 import { canary, leakedCanaries } from './support/canaries.ts';
-
-const CLI = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { runCli, type CliRun } from './support/cli-process.ts';
 
 let moto: RunningMoto;
 let stack: LocalStack;
@@ -35,31 +26,7 @@ let goodConfig: string;
 let withFailing: string;
 
 /** Runs the CLI in the stack's directory with AWS from the environment; every output is checked for leaks. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    cwd: stack.workDir,
-    env: {
-      PATH: process.env.PATH ?? '',
-      ...stack.moto.env,
-      AWS_EC2_METADATA_DISABLED: 'true',
-      ...env,
-    },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      expect(leakedCanaries(stdout), `no secret, token or API key on stdout of ${args.join(' ')}`).toEqual([]);
-      expect(leakedCanaries(stderr), `no secret, token or API key on stderr of ${args.join(' ')}`).toEqual([]);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[], env: Record<string, string> = {}): Promise<CliRun> => runCli(stack, args, env);
 
 /** Every event the bus delivered since the last call, checked for leaks like the CLI's output. */
 async function drainEvents(): Promise<ReceivedEvent[]> {

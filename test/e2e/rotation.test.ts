@@ -227,6 +227,7 @@ describe('requested rotations', () => {
     const rotation = rotationOf(result, github);
     expect(rotation).toMatchObject({ outcome: 'skipped', rolledBack: false, error: { code: 'DRY_RUN' } });
     expect(rotation.error?.message).toMatch(/would rotate.*never rotated/);
+    expect(rotation.planReason).toBe('never rotated by this rotator');
     expect(requests(stack, 'PATCH')).toEqual([]);
     expect(stack.authorizationOf(github)).toBe(`Bearer ${bootstrap}`);
     expect(await stack.stateItems()).toEqual([]);

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STACK_NAME } from '../../infra/rotator-app.ts';
+import { ensurePythonTools, pythonToolCommand } from '../../local/python-tools.ts';
 import { loadConfigFileSync } from '../../lambda/config.ts';
 import { BUNDLE_FILE_NAME, CHUNKS_DIR_NAME, PROJECT_ROOT, lambdaBuildOptions } from '../../scripts/esbuild-options.ts';
 import { bundleImports } from '../../bench/bundle-graph.ts';
@@ -114,10 +115,13 @@ describe('npx cdk synth', () => {
   describe('cfn-lint', () => {
     it(
       'finds no error in the synthesized template',
-      () => {
-        const lint = spawnSync('cfn-lint', ['--format', 'parseable', templateFile], { encoding: 'utf8' });
+      async () => {
+        await ensurePythonTools();
+        const lint = spawnSync(pythonToolCommand('cfn-lint'), ['--format', 'parseable', templateFile], {
+          encoding: 'utf8',
+        });
         if (lint.error && 'code' in lint.error && lint.error.code === 'ENOENT') {
-          throw new Error('cfn-lint is not on PATH: pip install cfn-lint');
+          throw new Error('cfn-lint not found: run with python3 on the PATH, or pip install -r requirements-dev.txt');
         }
         const errors = lint.stdout.split('\n').filter((line) => /:E\d{4}:/.test(line));
         expect(errors).toEqual([]);

@@ -10,50 +10,7 @@ import {
   rotationTable,
 } from '../../../cli/render.ts';
 import { exitCodeOf } from '../../../cli/exit.ts';
-import type { AuditResult, RotationResult, RunSummary } from '../../../lambda/types/results.ts';
-
-const rotation = (fields: Partial<RotationResult> = {}): RotationResult => ({
-  serverId: 'srv_3',
-  teamspaceId: 'ts_1',
-  secretId: 'mcp/github',
-  outcome: 'rotated',
-  rolledBack: false,
-  status: 'active',
-  previousToolCount: 4,
-  toolCount: 4,
-  attempts: 2,
-  durationMs: 812,
-  ...fields,
-});
-
-const audit = (fields: Partial<AuditResult> = {}): AuditResult => ({
-  serverId: 'srv_1',
-  teamspaceId: 'ts_1',
-  serverName: 'github',
-  secretId: 'mcp/github',
-  compliant: true,
-  findings: [],
-  status: 'active',
-  toolCount: 3,
-  appliedVersionId: 'v1',
-  currentVersionId: 'v1',
-  lastRotatedAt: '2026-11-20T00:00:00.000Z',
-  credentialAgeDays: 4,
-  ...fields,
-});
-
-const summary = (results: RunSummary['results'], fields: Partial<RunSummary> = {}): RunSummary => ({
-  runId: '6f1c0d6e-0000-4000-8000-000000000001',
-  action: 'audit',
-  trigger: 'manual',
-  dryRun: false,
-  requestedBy: 'alice',
-  startedAt: '2026-11-24T10:00:00.000Z',
-  finishedAt: '2026-11-24T10:00:02.000Z',
-  counts: { rotated: 0, unchanged: 0, failed: 0, skipped: 0, compliant: 1, noncompliant: 1 },
-  results,
-  ...fields,
-});
+import { audit, rotation, summary } from '../../support/result-fixtures.ts';
 
 describe('progressLine', () => {
   it('pads the counter to the total and shows outcome, target, status, tools and duration', () => {
@@ -84,6 +41,7 @@ describe('progressLine', () => {
   it('shows a plan verdict with its reason instead of the dry run outcome', () => {
     const result = rotation({
       outcome: 'skipped',
+      planReason: 'forced',
       error: { code: 'DRY_RUN', message: 'dry run: would rotate (forced)' },
     });
     expect(progressLine(result, 1, 1, { plan: true })).toBe('[1/1] would rotate  ts_1/srv_3  active  forced');
@@ -109,10 +67,27 @@ describe('planVerdict', () => {
     [
       rotation({
         outcome: 'skipped',
+        planReason: 'secret version changed (v1 -> v2)',
         error: { code: 'DRY_RUN', message: 'dry run: would rotate (secret version changed (v1 -> v2))' },
       }),
       'would rotate',
       'secret version changed (v1 -> v2)',
+    ],
+    [
+      // The reason is a field: the message's wording is for people and may change.
+      rotation({
+        outcome: 'skipped',
+        planReason: 'forced',
+        error: { code: 'DRY_RUN', message: 'would rotate: forced' },
+      }),
+      'would rotate',
+      'forced',
+    ],
+    [
+      // A result without the field (recorded before it existed) still shows why, from its message.
+      rotation({ outcome: 'skipped', error: { code: 'DRY_RUN', message: 'dry run: would rotate (forced)' } }),
+      'would rotate',
+      'dry run: would rotate (forced)',
     ],
     [
       rotation({ outcome: 'failed', error: { code: 'SECRET_NOT_FOUND', message: 'secret mcp/x not found' } }),
@@ -132,7 +107,11 @@ describe('planVerdict', () => {
     const plan = summary(
       [
         rotation({ outcome: 'unchanged' }),
-        rotation({ outcome: 'skipped', error: { code: 'DRY_RUN', message: 'dry run: would rotate (forced)' } }),
+        rotation({
+          outcome: 'skipped',
+          planReason: 'forced',
+          error: { code: 'DRY_RUN', message: 'dry run: would rotate (forced)' },
+        }),
       ],
       { action: 'rotate', dryRun: true },
     );

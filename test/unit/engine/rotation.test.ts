@@ -403,6 +403,8 @@ describe('rotation run', () => {
       code: 'DRY_RUN',
       message: 'dry run: would rotate (never rotated by this rotator)',
     });
+    expect(rotation(summary.results[1]).planReason).toBe('never rotated by this rotator');
+    expect(rotation(summary.results[0]).planReason).toBeUndefined();
     expect(h.state.writes.length).toBe(writes);
     expect(h.datagrid.patches).toHaveLength(1);
   });
