@@ -12,7 +12,7 @@ export interface ChildReport {
   /** User + system CPU time of this process until the report, ms. */
   cpuMs: number;
   counts?: Record<string, number>;
-  /** Results that did not end `rotated`, at most 20, without secret material (the contract keeps it out). */
+  /** Results that did not end `rotated`, at most 20, without secret material. */
   notRotated?: { serverId: string; outcome: string; code?: string; message?: string }[];
   /** Total HTTP attempts the results report (retries included). */
   attempts?: number;

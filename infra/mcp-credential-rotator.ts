@@ -76,7 +76,7 @@ import { DEFAULT_METRICS_NAMESPACE, ROTATOR_METRIC } from '../lambda/constants.t
 export { DEFAULT_METRICS_NAMESPACE, ROTATOR_METRIC };
 export type { RotatorAlarms };
 
-/** The scheduled invocations' input (contract §4.1). */
+/** The scheduled invocations' input. */
 export const ROTATE_SCHEDULE_INPUT = { action: 'rotate', trigger: 'schedule' } as const;
 export const AUDIT_SCHEDULE_INPUT = { action: 'audit', trigger: 'schedule' } as const;
 
@@ -85,7 +85,7 @@ export const DEPLOYED_CONFIG_FILE = `/var/task/${BUNDLED_CONFIG_FILE_NAME}`;
 
 export interface McpCredentialRotatorProps {
   /**
-   * Path of the rotation configuration JSON (contract §3). It is validated at synth — an invalid file fails the
+   * Path of the rotation configuration JSON. It is validated at synth — an invalid file fails the
    * synth with the handler's own message — and shipped inside the function's asset as `rotation.config.json`.
    * The targets' `secretId`s and `datagrid.apiKeySecretId` decide which secrets the function may read.
    */

@@ -1,5 +1,5 @@
 /**
- * rotation.config.json (contract section 3): its zod schema, and its resolution into a RotatorConfig (target value,
+ * rotation.config.json: its zod schema, and its resolution into a RotatorConfig (target value,
  * else `defaults`, else the built-in default). An invalid file fails before any call is made, with one
  * `<path>: <what was expected>` line per problem. rotation.schema.json is generated from this schema
  * (lambda/config-json-schema.ts), so editors and the Lambda agree on what is valid.

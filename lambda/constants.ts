@@ -1,4 +1,4 @@
-/** Names and built-in defaults of the public contract (../shared/contract.md). */
+/** Names and built-in defaults of the public contract (docs/configuration.md, docs/events-and-results.md). */
 
 export const ROTATOR_NAME = 'datagrid-mcp-rotator';
 export const ROTATOR_VERSION = '0.1.0';

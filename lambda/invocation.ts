@@ -1,5 +1,5 @@
 /**
- * The four event kinds the handler accepts (contract section 4), turned into one RunRequest. Anything else is
+ * The four event kinds the handler accepts, turned into one RunRequest. Anything else is
  * rejected here with a RequestError that says what was expected, before anything is read or written.
  */
 import * as z from 'zod/mini';

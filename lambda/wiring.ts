@@ -21,7 +21,7 @@ export interface AwsClients {
   events: EventBridgeClient;
 }
 
-/** Where state and events go (contract section 2). */
+/** Where state and events go. */
 export interface DeploymentSettings {
   /** DynamoDB state table (partition key `pk`, String). */
   tableName: string;

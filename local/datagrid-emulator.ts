@@ -1,5 +1,5 @@
 /**
- * A local Datagrid API (../shared/datagrid-api.md) on 127.0.0.1: API keys and teamspaces, MCP servers with
+ * A local Datagrid API (docs/architecture.md lists the Datagrid API facts relied on) on 127.0.0.1: API keys and teamspaces, MCP servers with
  * managed and caller-managed secrets, a real MCP tool re-sync, fault injection, and a request log.
  * The official `datagrid-ai` client is the judge of its wire format (test/e2e/datagrid-conformance.test.ts).
  */

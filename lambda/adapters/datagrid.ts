@@ -1,5 +1,5 @@
 /**
- * DatagridApi over HTTP (../shared/datagrid-api.md; the transport is in http-transport.ts). Every response body is
+ * DatagridApi over HTTP (the transport is in http-transport.ts). Every response body is
  * validated before the engine sees it; retries follow retry-policy.ts, a rate limit is met through throttle-gate.ts,
  * and all waiting goes through the injected clock. Error messages are built here from the method, path, status and
  * our own words: library messages are never passed on (they may echo headers), and a Datagrid error message is

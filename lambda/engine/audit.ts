@@ -1,5 +1,5 @@
 /**
- * Compliance audit (contract section 6): is each server on the current, healthy credential that the rotator applied?
+ * Compliance audit: is each server on the current, healthy credential that the rotator applied?
  * Reads only; never writes to Datagrid, Secrets Manager or the state table.
  */
 import { RotatorError } from '../errors.ts';

@@ -1,5 +1,5 @@
 /**
- * From a secret to the Authorization value Datagrid stores for an MCP server (contract 5.1). Pure: no SDK, no I/O.
+ * From a secret to the Authorization value Datagrid stores for an MCP server. Pure: no SDK, no I/O.
  * Every message names the secret id, the JSON key, a position or a length, and never the value: the value is a
  * credential, and so is any part of it.
  */
@@ -14,7 +14,7 @@ const PLACEHOLDER = '{{secret}}';
 export function extractCredential(secret: SecretValue, jsonKey: string | undefined): string {
   const credential = jsonKey === undefined ? secret.value : jsonField(secret, jsonKey);
   // An empty credential would still build a non-empty header ("Bearer "), which silently de-authorises the server;
-  // the rotator never clears a target (contract 5.7).
+  // the rotator never clears a target.
   if (credential.trim() === '') {
     const where = jsonKey === undefined ? 'the secret value' : `JSON field ${JSON.stringify(jsonKey)}`;
     throw new InvalidSecretValueError(

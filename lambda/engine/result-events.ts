@@ -1,5 +1,5 @@
 /**
- * The run's events (contract section 7), sent while the run goes on: each target's result as it finishes, ten at a
+ * The run's events, sent while the run goes on: each target's result as it finishes, ten at a
  * time (one full PutEvents call), and the run summary last, in a call of its own, once every result call has
  * answered and its refused entries were retried. Consumers see results as they happen, a run that dies before its
  * end has already reported what finished, and a consumer that sees "Run Completed" has every result the run could

@@ -1,5 +1,5 @@
 /**
- * Contract section 5 for one target: build the credential, skip when already applied, PATCH, verify, roll back,
+ * Rotation of one target (docs/events-and-results.md): build the credential, skip when already applied, PATCH, verify, roll back,
  * record. Guards come first (as in AWS's rotation templates): nothing is sent until every check has passed.
  */
 import { DatagridError, DatagridOutcomeUnknownError, RotatorError, describeCause } from '../errors.ts';
@@ -294,7 +294,7 @@ interface RollbackOutcome {
   server?: McpServer;
 }
 
-/** Put the previously applied credential back and verify it (contract 5.5). Never for incidents. */
+/** Put the previously applied credential back and verify it. Never for incidents. */
 async function rollBack(
   ctx: RunContext,
   inputs: TargetInputs & { secret: SecretValue },

@@ -1,4 +1,4 @@
-/** The run summary's counts (contract section 6). */
+/** The run summary's counts. */
 import type { AuditResult, RotationResult, RunCounts, RunSummary } from '../types/results.ts';
 
 export function isAuditResult(result: RotationResult | AuditResult): result is AuditResult {

@@ -1,7 +1,7 @@
 /**
  * Did Datagrid re-sync the server with the new credential? Datagrid re-syncs on its own after an auth change, and
  * whether that finishes before the PATCH response or later is not documented, so we poll GET while the status is
- * pending (../shared/datagrid-api.md).
+ * pending (docs/architecture.md lists the Datagrid API facts relied on).
  */
 import { DatagridError } from '../errors.ts';
 import type { Clock, DatagridApi, McpServer, RequestOptions, ResolvedTarget } from '../types/index.ts';

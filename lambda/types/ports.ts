@@ -40,7 +40,7 @@ export interface McpServerMetadata {
   [key: string]: unknown;
 }
 
-/** Datagrid's `mcp_server` object (../shared/datagrid-api.md). */
+/** Datagrid's `mcp_server` object (docs/architecture.md lists the Datagrid API facts relied on). */
 export interface McpServer {
   object: 'mcp_server';
   id: string;

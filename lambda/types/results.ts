@@ -1,4 +1,4 @@
-/** Run requests, results and the run summary, exactly as contract sections 4 and 6 name them. */
+/** Run requests, results and the run summary, exactly as docs/events-and-results.md names them. */
 import type { ErrorCode } from '../errors.ts';
 
 export type Action = 'rotate' | 'audit';

@@ -1,5 +1,5 @@
 /**
- * Request-body checks of the emulated Datagrid API, with the limits of ../../../shared/datagrid-api.md and the
+ * Request-body checks of the emulated Datagrid API, with the limits of Datagrid's API reference and the
  * types of the official client (datagrid-ai: src/resources/organization/mcp-servers.ts, secrets.ts).
  * Messages name the field and what was expected, never the value (it may be a credential).
  */

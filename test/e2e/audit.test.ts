@@ -1,5 +1,5 @@
 /**
- * The compliance audit (contract sections 6 and 7): each finding produced by a real change in the world (an
+ * The compliance audit: each finding produced by a real change in the world (an
  * upstream rotation, a lost tool, a secret version nobody applied, a reference changed in Datagrid), and an audit
  * that reads only.
  */

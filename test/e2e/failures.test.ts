@@ -1,5 +1,5 @@
 /**
- * Rotations that fail (contract sections 5 and 6): rollback, incidents, retries and their limits, a revoked API key,
+ * Rotations that fail: rollback, incidents, retries and their limits, a revoked API key,
  * unusable secrets, halting and deadlines. A failed rotation makes the handler throw after emitting its events, so
  * results here come from the events the rule delivered.
  */

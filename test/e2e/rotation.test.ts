@@ -1,5 +1,5 @@
 /**
- * Rotations that work (contract sections 4 and 5), driven through the built bundle in a process per run, against
+ * Rotations that work, driven through the built bundle in a process per run, against
  * moto, the Datagrid emulator and real MCP servers.
  */
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';

@@ -1,5 +1,5 @@
 /**
- * What starts a run (contract section 4): the Secrets Manager change events in both forms, and everything the handler
+ * What starts a run: the Secrets Manager change events in both forms, and everything the handler
  * must refuse (bad events, bad configuration, a missing environment) without reading or writing anything.
  */
 import { writeFile } from 'node:fs/promises';

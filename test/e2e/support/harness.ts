@@ -2,7 +2,7 @@
  * The end-to-end harness: one moto per test file, a fresh LocalStack (emulator, MCP servers, table, bus, queue,
  * config) per test, and `run()`, which invokes the built handler in its own process, collects the events the rule
  * delivered, and checks on every run what holds for all of them: no canary anywhere, and events that match the
- * result (contract section 7).
+ * result.
  */
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { DETAIL_TYPE } from '../../../lambda/constants.ts';
@@ -174,7 +174,7 @@ export function expectNoLeak(where: string, text: string): void {
   expect(leakedCanaries(text), `no secret, token or API key in ${where}`).toEqual([]);
 }
 
-/** Contract section 7: one result event per target (the result plus run context) and one completion event. */
+/** one result event per target (the result plus run context) and one completion event. */
 function expectEventsMatchSummary(summary: RunSummary, events: ReceivedEvent[]): void {
   const { results, ...runDetail } = summary;
   const completed = events.filter((e) => e['detail-type'] === DETAIL_TYPE.runCompleted);
