@@ -33,6 +33,20 @@ export function planVerdict(result: RotationResult): { verdict: PlanVerdict; rea
   return { verdict: result.outcome === 'failed' ? 'would fail' : 'skipped', reason };
 }
 
+/** The pre-flight outcome (read-only at the MCP server): `passed (4 tools)`, `failed`, `skipped (OAuth)`, or `off`. */
+export function preflightText(result: RotationResult): string {
+  switch (result.preflight) {
+    case 'passed':
+      return `passed (${result.preflightToolCount ?? '?'} tools)`;
+    case 'skipped':
+      return 'skipped (OAuth)';
+    case 'failed':
+      return 'failed';
+    default:
+      return 'off';
+  }
+}
+
 // ---------- progress ----------
 
 const OUTCOME_WIDTH = 'noncompliant'.length;
@@ -45,7 +59,8 @@ function toolsText(before: number | undefined, after: number | undefined): strin
 function rotationLineParts(result: RotationResult, plan: boolean): string[] {
   if (plan) {
     const { verdict, reason } = planVerdict(result);
-    return [verdict.padEnd(OUTCOME_WIDTH), targetLabel(result), result.status ?? '-', reason];
+    const preflight = result.preflight === undefined ? '' : `pre-flight ${preflightText(result)}`;
+    return [verdict.padEnd(OUTCOME_WIDTH), targetLabel(result), result.status ?? '-', preflight, reason];
   }
   return [
     result.outcome.padEnd(OUTCOME_WIDTH),
@@ -141,9 +156,9 @@ export function planCountsLine(summary: RunSummary): string {
 export function planTable(summary: RunSummary): string {
   const rows = summary.results.filter(isRotation).map((r) => {
     const { verdict, reason } = planVerdict(r);
-    return [targetLabel(r), text(r.serverName), verdict, text(r.status), reason];
+    return [targetLabel(r), text(r.serverName), verdict, text(r.status), preflightText(r), reason];
   });
-  return table(['target', 'name', 'plan', 'status', 'reason'], rows);
+  return table(['target', 'name', 'plan', 'status', 'pre-flight', 'reason'], rows);
 }
 
 // ---------- audit report ----------

@@ -11,6 +11,7 @@ import {
   DEFAULT_CONCURRENCY,
   DEFAULT_DATAGRID,
   DEFAULT_TARGET_SETTINGS,
+  DELIVERY_MODES,
   LAMBDA_MAX_TIMEOUT_SECONDS,
 } from './constants.ts';
 import { ConfigError, describeCause } from './errors.ts';
@@ -67,7 +68,7 @@ function statusList(description: string, builtIn: readonly string[]) {
     .check(z.meta({ description, default: [...builtIn] }));
 }
 
-const isLoopbackHost = (hostname: string): boolean =>
+export const isLoopbackHost = (hostname: string): boolean =>
   hostname === 'localhost' || hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(hostname);
 
 const baseUrl = z.url({ protocol: /^https?$/, error: 'expected an absolute http(s) URL' }).check(
@@ -138,6 +139,42 @@ const targetSettingsShape = {
   ),
   maxCredentialAgeDays: z.optional(
     integer(1, 3650, 'Audit threshold for the credential age.', DEFAULT_TARGET_SETTINGS.maxCredentialAgeDays),
+  ),
+  // Delivery and pre-flight (docs: choosing a delivery mode, pre-flight).
+  delivery: z.optional(
+    z.enum(DELIVERY_MODES, { error: `expected one of ${DELIVERY_MODES.map((m) => `"${m}"`).join(', ')}` }).check(
+      z.meta({
+        description:
+          'How the credential reaches Datagrid: "authorization" PATCHes the value; "secretReference" stores it as a ' +
+          'Datagrid secret and PATCHes authorization_secret_id, so the previous secret is one PATCH away.',
+        default: DEFAULT_TARGET_SETTINGS.delivery,
+      }),
+    ),
+  ),
+  secretNamePrefix: z.optional(
+    z.string().check(
+      z.minLength(1, 'expected a non-empty string'),
+      z.maxLength(100, 'at most 100 characters'),
+      z.regex(WITHOUT_CONTROL_CHARACTERS, 'must not contain control characters (CR, LF, NUL, ...)'),
+      z.meta({
+        description:
+          'Prefix of the Datagrid secrets the rotator creates (delivery "secretReference"); it deletes only secrets ' +
+          'whose name starts with it.',
+        default: DEFAULT_TARGET_SETTINGS.secretNamePrefix,
+      }),
+    ),
+  ),
+  preflight: z.optional(
+    z.boolean().check(
+      z.meta({
+        description:
+          "Before anything is sent to Datagrid, list the MCP server's tools at its base_url with the new credential.",
+        default: DEFAULT_TARGET_SETTINGS.preflight,
+      }),
+    ),
+  ),
+  preflightTimeoutSeconds: z.optional(
+    integer(1, 120, 'Time allowed for the whole pre-flight.', DEFAULT_TARGET_SETTINGS.preflightTimeoutSeconds),
   ),
 };
 
@@ -355,6 +392,11 @@ function resolveTarget(target: RotationConfigFile['targets'][number], defaults: 
     verifyTimeoutSeconds: target.verifyTimeoutSeconds ?? defaults.verifyTimeoutSeconds ?? builtIn.verifyTimeoutSeconds,
     rollbackOnFailure: target.rollbackOnFailure ?? defaults.rollbackOnFailure ?? builtIn.rollbackOnFailure,
     maxCredentialAgeDays: target.maxCredentialAgeDays ?? defaults.maxCredentialAgeDays ?? builtIn.maxCredentialAgeDays,
+    delivery: target.delivery ?? defaults.delivery ?? builtIn.delivery,
+    secretNamePrefix: target.secretNamePrefix ?? defaults.secretNamePrefix ?? builtIn.secretNamePrefix,
+    preflight: target.preflight ?? defaults.preflight ?? builtIn.preflight,
+    preflightTimeoutSeconds:
+      target.preflightTimeoutSeconds ?? defaults.preflightTimeoutSeconds ?? builtIn.preflightTimeoutSeconds,
   };
 }
 

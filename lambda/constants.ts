@@ -57,8 +57,14 @@ export const DEFAULT_TARGET_SETTINGS = {
   verifyTimeoutSeconds: 60,
   rollbackOnFailure: true,
   maxCredentialAgeDays: 90,
+  delivery: 'authorization',
+  secretNamePrefix: 'mcp-rotator/',
+  preflight: false,
+  preflightTimeoutSeconds: 10,
 } as const;
 
+/** How a target's credential reaches Datagrid: the raw `authorization` field, or a Datagrid secret it references. */
+export const DELIVERY_MODES = ['authorization', 'secretReference'] as const;
 /** Lambda's maximum timeout: the budget of a run that has no Lambda context (local runs, the operator CLI). */
 export const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
 export const LAMBDA_MAX_TIMEOUT_MS = LAMBDA_MAX_TIMEOUT_SECONDS * 1000;

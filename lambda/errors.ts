@@ -22,6 +22,9 @@ export const ERROR_CODES = [
   'HALTED',
   /** An unexpected error of the rotator itself or of its state store: not Datagrid's fault. */
   'INTERNAL',
+  /** Pre-flight at the MCP server (engine/preflight.ts): 401/403, or any other failure to list the tools. */
+  'PREFLIGHT_REJECTED',
+  'PREFLIGHT_FAILED',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -111,6 +114,14 @@ export class DatagridInvalidAnswerError extends DatagridError {
   override name = 'DatagridInvalidAnswerError';
   constructor(message: string, options: { status?: number; attempts: number }) {
     super('DATAGRID_UNAVAILABLE', message, options);
+  }
+}
+
+/** The MCP server refused the new credential (401/403: PREFLIGHT_REJECTED) or could not be checked (PREFLIGHT_FAILED). */
+export class PreflightError extends RotatorError {
+  override name = 'PreflightError';
+  constructor(code: 'PREFLIGHT_REJECTED' | 'PREFLIGHT_FAILED', message: string) {
+    super(code, message);
   }
 }
 

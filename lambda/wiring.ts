@@ -9,6 +9,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Dispatcher } from 'undici';
 import { createDatagridApiFactory } from './adapters/datagrid.ts';
 import { createEventSink } from './adapters/events-eventbridge.ts';
+import { createMcpProbe } from './adapters/mcp-probe.ts';
 import { createSecretSource } from './adapters/secrets-manager.ts';
 import { createStateStore } from './adapters/state-dynamodb.ts';
 import { DEFAULT_EVENT_BUS, DEFAULT_EVENT_SOURCE } from './constants.ts';
@@ -74,7 +75,9 @@ export interface EngineAdapterOptions {
   datagrid?: DatagridApiFactory;
 }
 
-export type EngineAdapters = Pick<EngineDeps, 'secrets' | 'datagrid' | 'state' | 'events'>;
+const sharedMcpProbe = createMcpProbe();
+
+export type EngineAdapters = Pick<EngineDeps, 'secrets' | 'datagrid' | 'state' | 'events' | 'mcpProbe'>;
 
 /** The secrets, Datagrid, state and events adapters of one run. */
 export function createEngineAdapters(options: EngineAdapterOptions): EngineAdapters {
@@ -89,5 +92,7 @@ export function createEngineAdapters(options: EngineAdapterOptions): EngineAdapt
       clock,
       log,
     }),
+    // Loads the MCP SDK (a chunk of its own) only when a target's pre-flight runs.
+    mcpProbe: sharedMcpProbe,
   };
 }

@@ -75,6 +75,10 @@ export interface DatagridEmulator {
     get(serverId: string): EmulatedServer | undefined;
     /** Registers a server without HTTP, with the same rules and re-sync as `POST /organization/mcp-servers`. */
     create(input: ServerFields & { name: string; base_url: string }, teamspace?: string): Promise<McpServer>;
+    /** Sets metadata keys only Datagrid writes, e.g. `{ requires_oauth: true }` for a server behind OAuth. */
+    setMetadata(serverId: string, fields: Record<string, unknown>): void;
+    /** Deletes a secret even while a server references it (the API answers 409), leaving the reference dangling. */
+    dropSecret(secretId: string): void;
   };
   readonly faults: FaultInjector;
   /** Every API request, oldest first; `requestLog.length = 0` clears it. */
@@ -248,6 +252,8 @@ export async function startDatagridEmulator(options: DatagridEmulatorOptions = {
         if (!checked.ok) throw new Error(checked.message);
         return store.createServer(teamspace, checked.value);
       },
+      setMetadata: (serverId, fields) => store.setMetadata(serverId, fields),
+      dropSecret: (secretId) => store.dropSecret(secretId),
     },
     faults,
     requestLog,

@@ -107,9 +107,67 @@ async function demo(stack: LocalStack, bundle: string): Promise<void> {
   // github's upstream also issued a new token, but nobody rotated it yet: the audit shows the drift.
   await stack.putSecretValue(github.secretId, JSON.stringify({ token: credential('ghp') }));
   await invoke('4. Compliance audit', { action: 'audit' });
+
+  // notion's upstream issued a token the MCP server does not accept (a typo, a wrong scope): pre-flight stops it.
+  const notion = await stack.addServer({
+    name: 'notion',
+    teamspaceId: 'ts_engineering',
+    tools: 5,
+    token: credential('ntn'),
+    settings: { preflight: true },
+  });
+  await stack.putSecretValue(notion.secretId, credential('ntn'));
+  // jira points at a secret of the operator's own and is delivered blue/green; its next credential is rejected.
+  const jiraToken = credential('jira');
+  const jira = await stack.addServer({
+    name: 'jira',
+    teamspaceId: 'ts_engineering',
+    tools: 2,
+    token: jiraToken,
+    settings: { delivery: 'secretReference' },
+  });
+  const own = (await stack.callDatagrid(
+    'POST',
+    '/secrets',
+    { name: 'jira-header', value: `Bearer ${jiraToken}` },
+    'ts_engineering',
+  )) as { id: string };
+  await stack.callDatagrid(
+    'PATCH',
+    `/organization/mcp-servers/${jira.serverId}`,
+    { authorization_secret_id: own.id },
+    'ts_engineering',
+  );
+  await stack.putSecretValue(jira.secretId, credential('jira'));
+  servers.push(notion, jira);
+  await stack.writeConfig({
+    concurrency: { global: 4, perTeamspace: 2, haltAfterFailures: 0 },
+    defaults: { verifyTimeoutSeconds: 30, maxCredentialAgeDays: 60 },
+    targets: servers.map((s) => s.target),
+  });
+
+  const writesBefore = datagridWrites(stack);
+  await invoke('5. Pre-flight stops a credential the MCP server rejects (Datagrid untouched)', {
+    action: 'rotate',
+    targets: [`ts_engineering/${notion.serverId}`],
+  });
+  console.log(`Datagrid writes during this run: ${datagridWrites(stack) - writesBefore}`);
+
+  await invoke('6. Blue/green rotation of jira fails and is rolled back by reference (a first rotation)', {
+    action: 'rotate',
+    targets: [`ts_engineering/${jira.serverId}`],
+  });
+  const now = stack.datagrid.servers.get(jira.serverId)!.server.authorization_secret_id;
+  console.log(`jira references ${now === own.id ? "the operator's own secret again" : `secret ${now}`} (${own.id})`);
+
   console.log(
     `\nLeak check: none of the ${credentials.length} credentials used appeared in any log line, result or event.`,
   );
+}
+
+/** Requests that change something at Datagrid (anything but a GET). */
+function datagridWrites(stack: LocalStack): number {
+  return stack.datagrid.requestLog.filter((r) => r.method !== 'GET').length;
 }
 
 function report(invocation: Invocation<RunSummary>, events: ReceivedEvent[], servers: StackServer[]): void {
@@ -119,6 +177,13 @@ function report(invocation: Invocation<RunSummary>, events: ReceivedEvent[], ser
     `handler: exit ${invocation.exitCode} in ${invocation.durationMs} ms (process start included)` +
       (invocation.error ? `, threw ${invocation.error.name}: ${invocation.error.message}` : ''),
   );
+  if (!summary) {
+    // A failed rotation makes the handler throw: its results are in the events.
+    const rotations = events
+      .filter((e) => e['detail-type'] === 'MCP Credential Rotation Result')
+      .map((e) => e.detail as unknown as RotationResult);
+    if (rotations.length > 0) console.log(`\n${rotationTable(rotations, nameOf)}`);
+  }
   if (summary) {
     console.log(
       `run ${summary.runId}  action ${summary.action}  trigger ${summary.trigger}  ${nonZero(summary.counts)}\n`,
@@ -168,7 +233,9 @@ function rotationTable(results: RotationResult[], nameOf: (id: string) => string
       `${r.previousToolCount ?? '?'} -> ${r.toolCount ?? '?'}`,
       shortVersion(r.secretVersionId),
       `${r.durationMs} ms`,
-      r.error ? `${r.error.code}: ${r.error.message}` : '',
+      [r.preflight && `pre-flight ${r.preflight}`, r.error && `${r.error.code}: ${r.error.message}`]
+        .filter(Boolean)
+        .join('; '),
     ]),
   );
 }

@@ -11,18 +11,11 @@ import { USER_AGENT } from '../constants.ts';
 import { Redactor } from '../engine/redactor.ts';
 import { echo } from '../echo.ts';
 import { DatagridError, DatagridInvalidAnswerError, DatagridOutcomeUnknownError, describeCause } from '../errors.ts';
-import type {
-  Clock,
-  DatagridApi,
-  DatagridApiFactory,
-  ListedServer,
-  Log,
-  McpServer,
-  RequestOptions,
-} from '../types/index.ts';
+import type { Clock, DatagridApi, ListedServer, Log, McpServer, RequestOptions } from '../types/index.ts';
 import { ThrottleGate } from './throttle-gate.ts';
 import { undiciTransport } from './http-transport.ts';
-import type { HttpResponse } from './http-transport.ts';
+import type { HttpRequest, HttpResponse } from './http-transport.ts';
+import { secretsCalls } from './datagrid-secrets.ts';
 import { backoffMs, isAuthFailure, isRetryableResponse, isRetryableStatus, requestedWaitMs } from './retry-policy.ts';
 
 export interface DatagridClientOptions {
@@ -89,8 +82,8 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
 /** Longer Datagrid error messages are left out rather than cut, so a cut can never split a scrubbed value. */
 const MAX_ERROR_TEXT_LENGTH = 300;
 
-interface Call<T> {
-  method: 'GET' | 'PATCH';
+export interface Call<T> {
+  method: HttpRequest['method'];
   /** Path below the base URL, server id encoded; also names the request in messages. */
   path: string;
   teamspaceId: string | undefined;
@@ -100,9 +93,14 @@ interface Call<T> {
   /** Values Datagrid's error text must not repeat. */
   secrets: string[];
   parse: (json: unknown) => ParseResult<T>;
+  /** Statuses that answer this call for good: not retried, DATAGRID_REJECTED (a 409 "still referenced"). */
+  finalStatuses?: readonly number[];
 }
 
-type ParseResult<T> = { ok: true; value: T } | { ok: false; problem: string };
+/** Sends one logical request with the client's retry, timeout, throttle and redaction rules. */
+export type Perform = <T>(call: Call<T>, requestOptions: RequestOptions | undefined) => Promise<T>;
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; problem: string };
 
 interface Failure {
   code: DatagridErrorCode;
@@ -122,7 +120,9 @@ interface Failure {
 
 type AttemptResult<T> = { ok: true; value: T } | { ok: false; failure: Failure };
 
-export function createDatagridApiFactory(options: DatagridClientOptions): DatagridApiFactory {
+export function createDatagridApiFactory(
+  options: DatagridClientOptions,
+): (apiKey: string) => DatagridApi & Required<Pick<DatagridApi, 'secrets'>> {
   if (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1) {
     throw new RangeError(`maxAttempts: expected an integer >= 1, got ${options.maxAttempts}`);
   }
@@ -137,7 +137,7 @@ export function createDatagridApiFactory(options: DatagridClientOptions): Datagr
   const random = options.random ?? Math.random;
   const { clock, log, maxAttempts, requestTimeoutMs } = options;
 
-  return (apiKey: string): DatagridApi => {
+  return (apiKey: string) => {
     // One gate per client: every request of a run meets Datagrid's rate limit together (throttle-gate.ts).
     const gate = new ThrottleGate(clock);
 
@@ -262,7 +262,7 @@ export function createDatagridApiFactory(options: DatagridClientOptions): Datagr
         if (code === 'SERVER_NOT_FOUND') cause += `: no MCP server ${call.serverId} in ${teamspaceName(call)}`;
       }
       const shouldRetry = firstHeader(headers['x-should-retry']);
-      const retryable = isRetryableResponse(status, shouldRetry);
+      const retryable = !call.finalStatuses?.includes(status) && isRetryableResponse(status, shouldRetry);
       return {
         ok: false,
         failure: {
@@ -321,6 +321,8 @@ export function createDatagridApiFactory(options: DatagridClientOptions): Datagr
           requestOptions,
         );
       },
+      // Delivery `secretReference`: the secrets API and the PATCH of a reference (adapters/datagrid-secrets.ts).
+      secrets: secretsCalls(perform, parseServer),
     };
   };
 }
@@ -353,6 +355,7 @@ function codeForStatus(status: number, call: Call<unknown>): DatagridErrorCode {
   if (isAuthFailure(status)) return 'DATAGRID_AUTH_FAILED';
   // A 404 on the list names no server: the base URL or the teamspace is wrong, which retrying will not fix.
   if (status === 404) return call.serverId === undefined ? 'DATAGRID_REJECTED' : 'SERVER_NOT_FOUND';
+  if (call.finalStatuses?.includes(status)) return 'DATAGRID_REJECTED';
   if (status >= 400 && status < 500 && !isRetryableStatus(status)) return 'DATAGRID_REJECTED';
   return 'DATAGRID_UNAVAILABLE';
 }
@@ -415,7 +418,8 @@ function parseJson<T>(text: string | undefined, parse: (json: unknown) => ParseR
   if (text === undefined) return { ok: false, problem: 'the response body was too large' };
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    // An empty body (a 204 to a DELETE) parses as undefined; calls expecting an object reject that.
+    json = text === '' ? undefined : JSON.parse(text);
   } catch {
     return { ok: false, problem: 'the response was not a valid mcp_server: the body is not JSON' };
   }

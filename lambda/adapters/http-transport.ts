@@ -12,7 +12,7 @@ import type { Dispatcher, Pool } from 'undici';
 
 export interface HttpRequest {
   url: string;
-  method: 'GET' | 'PATCH';
+  method: 'GET' | 'PATCH' | 'POST' | 'DELETE';
   headers: Record<string, string>;
   body: string | undefined;
   signal: AbortSignal;

@@ -83,6 +83,8 @@ function toTargetState(item: Item): TargetState | undefined {
   // null is meaningful: the last rotation left the server with no authorization_secret_id.
   const authRef = item.authorizationSecretId;
   set('authorizationSecretId', authRef?.NULL === true ? null : authRef?.S);
+  const delivery = readString(item, 'appliedDelivery');
+  set('appliedDelivery', delivery === 'authorization' || delivery === 'secretReference' ? delivery : undefined);
   const outcome = readString(item, 'lastOutcome');
   set('lastOutcome', outcome !== undefined && OUTCOMES.includes(outcome) ? (outcome as RotationOutcome) : undefined);
   set('lastErrorCode', readString(item, 'lastErrorCode'));
@@ -93,6 +95,7 @@ function toTargetState(item: Item): TargetState | undefined {
   set('leaseAttempt', readString(item, 'leaseAttempt'));
   set('leaseExpiresAt', readNumber(item, 'leaseExpiresAt'));
   set('incidentPending', readString(item, 'incidentPending'));
+  if (item.cleanupPending?.BOOL === true) state.cleanupPending = true;
   return state;
 }
 
@@ -261,12 +264,15 @@ export function createStateStore(
       else builder.remove('lastErrorCode');
       if (update.toolCount !== undefined) builder.set('lastToolCount', num(update.toolCount));
       if (update.applied) {
-        const { versionId, authorizationSecretId } = update.applied;
+        const { versionId, authorizationSecretId, delivery } = update.applied;
         builder
           .set('appliedVersionId', str(versionId))
+          .set('appliedDelivery', str(delivery))
           .set('appliedAt', str(update.at))
           .set('authorizationSecretId', authorizationSecretId === null ? NULL : str(authorizationSecretId));
       }
+      if (update.cleanupPending === true) builder.set('cleanupPending', { BOOL: true });
+      if (update.cleanupPending === false) builder.remove('cleanupPending');
       // An incident run that rotated the target has put the compromised credential out of use.
       if (update.resolvesIncident === true) builder.remove('incidentPending').remove('incidentRequestedAt');
       builder.remove('leaseOwner').remove('leaseAttempt').remove('leaseExpiresAt');

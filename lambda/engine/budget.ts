@@ -22,8 +22,21 @@ export function requestBudgetMs(limits: RequestLimits): number {
   return limits.maxAttempts * limits.requestTimeoutMs + backoff;
 }
 
-/** PATCH, read-back, verification (its last poll included); twice: once for the change, once for its rollback. */
-export function worstCaseTargetMs(target: { verifyTimeoutSeconds: number }, limits: RequestLimits): number {
-  const phase = target.verifyTimeoutSeconds * 1000 + 3 * requestBudgetMs(limits);
-  return 2 * phase;
+/**
+ * PATCH, read-back, verification (its last poll included); twice: once for the change, once for its rollback.
+ * Delivery `secretReference` adds `POST /secrets`, a refused reference rollback before the rollback by value, and
+ * the clean-up (the teamspace list, the secrets list, a delete) at the end.
+ */
+export function worstCaseTargetMs(
+  target: { verifyTimeoutSeconds: number; delivery?: 'authorization' | 'secretReference' },
+  limits: RequestLimits,
+): number {
+  const request = requestBudgetMs(limits);
+  const phase = target.verifyTimeoutSeconds * 1000 + 3 * request;
+  return 2 * phase + (target.delivery === 'secretReference' ? 5 * request : 0);
+}
+
+/** What a target can take before its PATCH starts: the pre-flight at the MCP server, when it is on. */
+export function preflightBudgetMs(target: { preflight?: boolean; preflightTimeoutSeconds?: number }): number {
+  return target.preflight === true ? (target.preflightTimeoutSeconds ?? 0) * 1000 : 0;
 }

@@ -5,6 +5,7 @@ import type {
   EventSink,
   LeaseHolder,
   Log,
+  McpProbe,
   McpServer,
   SecretSource,
   StateStore,
@@ -43,6 +44,8 @@ export interface ChangeOutcome {
   result: RotationResult;
   /** The verified server when the new credential was applied. */
   applied?: McpServer;
+  /** Delivery `secretReference`: whether rotator-created secrets may be left for a later run to delete. */
+  cleanupPending?: boolean;
 }
 
 /**
@@ -72,6 +75,8 @@ export interface RunContext {
   timing: EngineTiming;
   /** How long this run's re-syncs take, for timing polls (resync-timing.ts). */
   resyncTiming?: ResyncTiming;
+  /** The MCP client for pre-flight; targets with `preflight` on fail with PREFLIGHT_FAILED without one. */
+  mcpProbe?: McpProbe;
   /** @default the work runs at once (no concurrency limit, never refused) */
   datagridTurn?: DatagridTurn;
   onProgress?: ProgressListener;

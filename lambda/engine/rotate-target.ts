@@ -1,17 +1,28 @@
 /**
- * Rotation of one target (docs/events-and-results.md): build the credential, skip when already applied, PATCH, verify, roll back,
- * record. Guards come first (as in AWS's rotation templates): nothing is sent until every check has passed.
+ * Rotation of one target (docs/events-and-results.md): build the credential, skip when already applied, pre-flight it
+ * at the MCP server, PATCH (engine/send-patch.ts) or deliver by reference (engine/deliver-by-reference.ts), verify,
+ * roll back (engine/rollback.ts), record. Guards come first (as in AWS's rotation templates): nothing is sent until
+ * every check has passed.
  */
-import { DatagridError, DatagridOutcomeUnknownError, RotatorError, describeCause } from '../errors.ts';
-import type { McpServer, RequestOptions, ResolvedTarget, SecretValue, TargetState } from '../types/index.ts';
-import type { ResultError, RotationResult } from '../types/results.ts';
+import { describeCause } from '../errors.ts';
+import type { McpServer, ResolvedTarget, SecretValue, TargetState } from '../types/index.ts';
+import type { RotationResult } from '../types/results.ts';
 import { worstCaseTargetMs } from './budget.ts';
 import { workDeadlineOf, type ChangeOutcome, type DatagridTurn, type RunContext } from './context.ts';
-import { authorizationFor, credentialForms } from './credential.ts';
+import { authorizationFor } from './credential.ts';
+import { cleanUpSecrets, cleanupFields, deliverByReference } from './deliver-by-reference.ts';
 import { takeLease } from './lease.ts';
-import { signOfChange } from './lost-answer.ts';
-import { isHealthy, lastSyncedAtOf, toolCountOf, verifyResync, type Verification } from './verify.ts';
+import { preflightFields, preflightTarget, withPreflightMinimum } from './preflight.ts';
+import { errorOf } from './result-error.ts';
+import { leaseStillHeld, rollBack, rollbackRefusal } from './rollback.ts';
+import { sendPatch } from './send-patch.ts';
 import { statePkFor } from './state-key.ts';
+import { isHealthy, lastSyncedAtOf, toolCountOf, verifyResync } from './verify.ts';
+
+/** Why a target whose worst case no longer fits before the deadline is not started. */
+export const DEADLINE_MESSAGE =
+  "not started: the Lambda's remaining time cannot cover the target's worst case (PATCH, verification and " +
+  'rollback, with their retries)';
 
 /** A lease outlives the Lambda by this margin, so a crashed run that is never retried blocks the next one briefly. */
 const LEASE_MARGIN_MS = 60_000;
@@ -36,19 +47,17 @@ export function rotationReason(
     return `secret version changed (${state.appliedVersionId} -> ${secret.versionId})`;
   if (!isHealthy(server, target))
     return `server unhealthy (status "${server.status}", ${toolCountOf(server) ?? 0} tools)`;
+  const appliedDelivery = state.appliedDelivery ?? 'authorization';
+  if (appliedDelivery !== target.delivery) return `delivery changed (${appliedDelivery} -> ${target.delivery})`;
   if (state.authorizationSecretId !== undefined && state.authorizationSecretId !== server.authorization_secret_id) {
-    return 'server authorization reference changed outside the rotator';
+    // A rotator-created secret is also possible here (a run that crashed before recording): rotating again cleans up.
+    return target.delivery === 'secretReference'
+      ? 'server references another secret than the one recorded (changed outside the rotator, or a run ended early)'
+      : 'server authorization reference changed outside the rotator';
   }
   return undefined;
 }
 
-/** A result's error; anything but a RotatorError is a fault of the rotator or its state store, not of Datagrid. */
-export function errorOf(error: unknown, redactor: RunContext['redactor']): ResultError {
-  if (error instanceof RotatorError) return { code: error.code, message: redactor.scrub(error.message) };
-  return { code: 'INTERNAL', message: `unexpected error: ${describeCause(error)}` };
-}
-
-/** The latest time a target's PATCH may start so that its worst case still ends before the run's Datagrid work must. */
 export function latestStartOf(ctx: RunContext, target: ResolvedTarget): number {
   return workDeadlineOf(ctx.timing) - worstCaseTargetMs(target, ctx.timing);
 }
@@ -108,14 +117,35 @@ export async function rotateTarget(ctx: RunContext, inputs: TargetInputs): Promi
     if (synced !== undefined) fields.lastSyncedAt = synced;
     return fields;
   };
-  if (reason === undefined) return finish({ outcome: 'unchanged', ...observed(server) });
-  if (request.dryRun) {
-    return finish({
-      outcome: 'skipped',
-      ...observed(server),
-      planReason: reason,
-      error: { code: 'DRY_RUN', message: `dry run: would rotate (${reason})` },
+  const unchanged = () => finish({ outcome: 'unchanged', ...observed(server) });
+  // An unchanged target by reference may still have secrets an earlier run left: it is cleaned up, not rotated.
+  const cleanupOnly = reason === undefined && !request.dryRun && cleanupDue(target, state);
+  if (reason === undefined && !cleanupOnly) return unchanged();
+
+  /** The first verification's health rules: Datagrid must see at least the tools the MCP server listed. */
+  let verifyTarget = target;
+  if (reason !== undefined) {
+    // Pre-flight at the MCP server: before the dry-run answer and the lease, so a rejected credential writes nothing.
+    const preflightBy = latestStartOf(ctx, target);
+    if (target.preflight && clock.now() >= preflightBy) {
+      return finish({ outcome: 'skipped', error: { code: 'DEADLINE', message: DEADLINE_MESSAGE } });
+    }
+    const preflight = await preflightTarget(ctx.mcpProbe, target, server, authorization, redactor, {
+      deadlineAt: preflightBy,
+      now: () => clock.now(),
     });
+    Object.assign(base, preflightFields(preflight));
+    if (preflight?.status === 'failed') return finish({ ...observed(server), error: preflight.error });
+    verifyTarget = withPreflightMinimum(target, base.preflightToolCount);
+
+    if (request.dryRun) {
+      return finish({
+        outcome: 'skipped',
+        ...observed(server),
+        planReason: reason,
+        error: { code: 'DRY_RUN', message: `dry run: would rotate (${reason})` },
+      });
+    }
   }
 
   const pk = statePkFor(target);
@@ -123,6 +153,7 @@ export async function rotateTarget(ctx: RunContext, inputs: TargetInputs): Promi
   const incidentId = request.incidentId;
   const lease = await takeLease(ctx, pk, { expiresAt: leaseUntil, waitUntil: latestStartOf(ctx, target) });
   if (lease === 'held-elsewhere') {
+    if (cleanupOnly) return unchanged();
     if (incidentId === undefined) {
       return finish({
         outcome: 'skipped',
@@ -152,7 +183,7 @@ export async function rotateTarget(ctx: RunContext, inputs: TargetInputs): Promi
     lastPollAt: workDeadline - ctx.timing.requestTimeoutMs,
     ...(ctx.resyncTiming && { resyncTiming: ctx.resyncTiming }),
   };
-  const record = async (result: RotationResult, applied?: McpServer): Promise<RotationResult> => {
+  const record = async ({ result, applied, cleanupPending }: ChangeOutcome): Promise<RotationResult> => {
     try {
       await ctx.state.complete(pk, ctx.lease, {
         serverId: target.serverId,
@@ -164,9 +195,14 @@ export async function rotateTarget(ctx: RunContext, inputs: TargetInputs): Promi
         ...(result.error && { errorCode: result.error.code }),
         ...(result.toolCount !== undefined && { toolCount: result.toolCount }),
         ...(applied && {
-          applied: { versionId: secret.versionId, authorizationSecretId: applied.authorization_secret_id },
+          applied: {
+            versionId: secret.versionId,
+            authorizationSecretId: applied.authorization_secret_id,
+            delivery: target.delivery,
+          },
         }),
         ...(incidentId !== undefined && result.outcome === 'rotated' && { resolvesIncident: true }),
+        ...(cleanupPending !== undefined && { cleanupPending }),
       });
     } catch (error) {
       // The server is already on the new credential; an unrecorded version only costs a redundant rotation next run.
@@ -177,6 +213,13 @@ export async function rotateTarget(ctx: RunContext, inputs: TargetInputs): Promi
 
   // PATCH, verification and rollback: the part that loads Datagrid, run when the run's concurrency allows it.
   const changeCredential = async (): Promise<ChangeOutcome> => {
+    if (cleanupOnly) {
+      const cleanup = await cleanUpSecrets(ctx, target, requestOptions, () => leaseStillHeld(ctx, pk, leaseUntil));
+      return {
+        result: { ...unchanged(), ...cleanupFields(ctx, cleanup.deleted, cleanup.notes) },
+        cleanupPending: !cleanup.complete,
+      };
+    }
     let before = server;
     if (lease === 'taken-after-wait') {
       // The run that held the lease may have changed the server: verify against what it shows now.
@@ -186,10 +229,29 @@ export async function rotateTarget(ctx: RunContext, inputs: TargetInputs): Promi
         return { result: finish({ error: errorOf(error, redactor) }) };
       }
     }
-    const sent = await sendPatch(ctx, target, authorization, before, requestOptions);
+    const rollbackOptions = { pk, leaseUntil, requestOptions, verifyOptions };
+    if (target.delivery === 'secretReference') {
+      return deliverByReference(ctx, {
+        target,
+        verifyTarget,
+        secret,
+        server: before,
+        authorization,
+        requestOptions,
+        verifyOptions,
+        finish,
+        observed,
+        refusal: () => rollbackRefusal(ctx, rollbackOptions),
+        leaseHeld: () => leaseStillHeld(ctx, pk, leaseUntil),
+        rollBackByValue: (failed) => rollBack(ctx, { ...inputs, secret }, failed, rollbackOptions),
+      });
+    }
+    const sent = await sendPatch(ctx, target, before, requestOptions, () =>
+      ctx.api.updateAuthorization(target.teamspaceId, target.serverId, authorization, requestOptions),
+    );
     if ('failed' in sent) return { result: finish({ error: sent.failed }) };
     const { updated, lostAnswer } = sent;
-    const verification = await verifyResync(ctx.api, target, updated, before, verifyOptions);
+    const verification = await verifyResync(ctx.api, verifyTarget, updated, before, verifyOptions);
     if (verification.ok) {
       if (lostAnswer !== undefined)
         ctx.log.warn('PATCH answer lost, but it landed and verified', { target: target.key });
@@ -198,12 +260,7 @@ export async function rotateTarget(ctx: RunContext, inputs: TargetInputs): Promi
         applied: verification.server,
       };
     }
-    const rollback = await rollBack(ctx, { ...inputs, secret }, verification, {
-      pk,
-      leaseUntil,
-      requestOptions,
-      verifyOptions,
-    });
+    const rollback = await rollBack(ctx, { ...inputs, secret }, verification, rollbackOptions);
     const final = rollback.server ?? verification.server;
     const notes = [verification.message, ...(lostAnswer !== undefined ? [lostAnswer] : []), rollback.note];
     return {
@@ -229,142 +286,18 @@ export async function rotateTarget(ctx: RunContext, inputs: TargetInputs): Promi
       // The lease expires on its own; the next run only waits for that.
       ctx.log.error('could not release the lease', { target: target.key, cause: describeCause(error) });
     }
+    if (cleanupOnly) return { ...unchanged(), deliveryNote: `clean-up postponed: ${changed.refused.message}` };
     return finish({ outcome: 'skipped', error: changed.refused });
   }
-  return record(changed.result, changed.applied);
+  return record(changed);
+}
+
+/**
+ * Whether rotator-created secrets of a target by reference may be left unreferenced: the last clean-up did not finish,
+ * or a run ended without releasing the lease (it crashed, perhaps between `POST /secrets` and the PATCH).
+ */
+function cleanupDue(target: ResolvedTarget, state: TargetState | undefined): boolean {
+  return target.delivery === 'secretReference' && (state?.cleanupPending === true || state?.leaseOwner !== undefined);
 }
 
 const runAtOnce: DatagridTurn = (work) => work();
-
-type Sent = { updated: McpServer; lostAnswer?: string } | { failed: ResultError };
-
-/**
- * The PATCH. When its answer was lost the change may have landed anyway: the server is read, and if it shows the
- * change, verification and rollback go on as if it had answered (`lostAnswer` then says so for the result).
- */
-async function sendPatch(
-  ctx: RunContext,
-  target: ResolvedTarget,
-  authorization: string,
-  before: McpServer,
-  requestOptions: RequestOptions,
-): Promise<Sent> {
-  const { api, redactor } = ctx;
-  try {
-    return {
-      updated: await api.updateAuthorization(target.teamspaceId, target.serverId, authorization, requestOptions),
-    };
-  } catch (error) {
-    if (!(error instanceof DatagridOutcomeUnknownError)) return { failed: errorOf(error, redactor) };
-    const lost = redactor.scrub(error.message);
-    let after: McpServer;
-    try {
-      after = await api.getServer(target.teamspaceId, target.serverId, requestOptions);
-    } catch (readError) {
-      return {
-        failed: {
-          code: error.code,
-          message:
-            `${lost}; the server could not be read afterwards (${errorOf(readError, redactor).message}): ` +
-            'the credential may have changed, and it was neither verified nor rolled back',
-        },
-      };
-    }
-    const sign = signOfChange(before, after, target);
-    if (sign === undefined) {
-      return {
-        failed: {
-          code: error.code,
-          message:
-            `${lost}; the server read afterwards shows no sign of the change (authorization_secret_id, ` +
-            'last_synced_at and updated_at unchanged), but the credential may still change if the request arrives late',
-        },
-      };
-    }
-    return {
-      updated: after,
-      lostAnswer: `the PATCH answer was lost (${lost}), but the server shows it landed (${sign}): the credential may have changed`,
-    };
-  }
-}
-
-interface RollbackOutcome {
-  ok: boolean;
-  note: string;
-  server?: McpServer;
-}
-
-/** Put the previously applied credential back and verify it. Never for incidents. */
-async function rollBack(
-  ctx: RunContext,
-  inputs: TargetInputs & { secret: SecretValue },
-  failed: Extract<Verification, { ok: false }>,
-  options: {
-    pk: string;
-    leaseUntil: number;
-    requestOptions: RequestOptions & { deadlineAt: number };
-    verifyOptions: Parameters<typeof verifyResync>[4];
-  },
-): Promise<RollbackOutcome> {
-  const { target, secret, state } = inputs;
-  if (ctx.request.incidentId !== undefined)
-    return { ok: false, note: 'no rollback: incident runs never restore the previous credential' };
-  if (!target.rollbackOnFailure) return { ok: false, note: 'no rollback: rollbackOnFailure is off' };
-  const previous = state?.appliedVersionId;
-  if (previous === undefined) return { ok: false, note: 'no rollback: no previously applied version is known' };
-  if (previous === secret.versionId) return { ok: false, note: 'no rollback: the previous version is the current one' };
-  const refused = await rollbackRefusal(ctx, options);
-  if (refused !== undefined) return { ok: false, note: `no rollback: ${refused}` };
-  try {
-    const old = await ctx.secrets.getVersion(target.secretId, previous);
-    for (const form of credentialForms(old, target)) ctx.redactor.add(form);
-    const authorization = authorizationFor(old, target);
-    const restored = await ctx.api.updateAuthorization(
-      target.teamspaceId,
-      target.serverId,
-      authorization,
-      options.requestOptions,
-    );
-    const check = await verifyResync(ctx.api, target, restored, failed.server, options.verifyOptions);
-    if (check.ok) return { ok: true, note: `rolled back to version ${previous}`, server: check.server };
-    return {
-      ok: false,
-      note: `rollback failed: version ${previous} did not verify either (${check.code}: ${check.message})`,
-      server: check.server,
-    };
-  } catch (error) {
-    const reason =
-      error instanceof DatagridError || error instanceof RotatorError
-        ? `${error.code}: ${error.message}`
-        : describeCause(error);
-    return { ok: false, note: `rollback failed: ${reason}` };
-  }
-}
-
-/**
- * Why the previous credential must not be restored now, if so: an incident for the target was requested (restoring
- * would undo it), the lease is no longer this attempt's (another run or a retry owns the target), or the rollback
- * could not finish before the deadline. The lease check also extends the lease.
- */
-async function rollbackRefusal(
-  ctx: RunContext,
-  options: { pk: string; leaseUntil: number; requestOptions: { deadlineAt: number } },
-): Promise<string | undefined> {
-  let check;
-  try {
-    check = await ctx.state.confirmLease(options.pk, ctx.lease, options.leaseUntil);
-  } catch (error) {
-    return `the target's lease could not be confirmed (${describeCause(error)})`;
-  }
-  if (check.incidentPending !== undefined) {
-    return (
-      `incident ${check.incidentPending} was requested for this target, so the previous credential stays ` +
-      'revoked; the incident run rotates it'
-    );
-  }
-  if (!check.held) return "this run no longer holds the target's lease (another run or a retry took it over)";
-  if (ctx.clock.now() + ctx.timing.requestTimeoutMs > options.requestOptions.deadlineAt) {
-    return "no time is left before the run's deadline";
-  }
-  return undefined;
-}

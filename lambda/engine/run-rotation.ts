@@ -9,7 +9,7 @@ import type { RotationResult } from '../types/results.ts';
 import type { DatagridTurn, RunContext } from './context.ts';
 import { ApiKeyUnavailableError, RotatorError, describeCause } from '../errors.ts';
 import type { RunInputs } from './run-inputs.ts';
-import { latestStartOf, rotateTarget, type TargetInputs } from './rotate-target.ts';
+import { DEADLINE_MESSAGE, latestStartOf, rotateTarget, type TargetInputs } from './rotate-target.ts';
 import { statePkFor } from './state-key.ts';
 
 /** A failure that every target would share: the run halts after the first target that meets it. */
@@ -103,9 +103,7 @@ export async function runRotation(
     if (clock.now() > latestStartOf(ctx, target)) {
       return {
         code: 'DEADLINE',
-        message:
-          "not started: the Lambda's remaining time cannot cover the target's worst case (PATCH, verification and " +
-          'rollback, with their retries)',
+        message: DEADLINE_MESSAGE,
       };
     }
     return undefined;

@@ -2,6 +2,7 @@
  * The engine's entry: one request in, one summary out. Pure of AWS and HTTP: it talks only to the ports it is given
  * (lambda/types/ports.ts), so tests run it with in-memory adapters and the handler with the real ones.
  */
+import pLimit from 'p-limit';
 import { RotatorError } from '../errors.ts';
 import type {
   Clock,
@@ -10,12 +11,14 @@ import type {
   EmitReport,
   EventSink,
   Log,
+  McpProbe,
   RotatorConfig,
   SecretSource,
   StateStore,
 } from '../types/index.ts';
 import type { AuditResult, RotationResult, RunRequest, RunSummary } from '../types/results.ts';
 import { auditTarget } from './audit.ts';
+import { auditSecretReference } from './audit-secret-reference.ts';
 import { DEFAULT_TIMING, type EngineTiming, type ProgressListener, type RunContext } from './context.ts';
 import type { Redactor } from './redactor.ts';
 import { ResyncTiming } from './resync-timing.ts';
@@ -30,6 +33,8 @@ export interface EngineDeps {
   datagrid: DatagridApiFactory;
   state: StateStore;
   events: EventSink;
+  /** Pre-flight's MCP client (engine/preflight.ts). */
+  mcpProbe?: McpProbe;
   clock: Clock;
   log: Log;
   redactor: Redactor;
@@ -117,13 +122,21 @@ export async function executeRun(
       timing,
       resyncTiming: new ResyncTiming(),
     };
+    let audited = 0;
+    const auditLimit = pLimit(config.concurrency.global);
     results =
       request.action === 'audit'
-        ? targets.map((t, i) => {
-            const result = auditTarget(inputs.of(t), clock.now());
-            onProgress(result, i + 1, targets.length);
-            return result;
-          })
+        ? await Promise.all(
+            targets.map((t) =>
+              auditLimit(async () => {
+                const result = auditTarget(inputs.of(t), clock.now());
+                // Delivery hook: a secretReference target's reference is read (engine/audit-secret-reference.ts).
+                await auditSecretReference(ctx.api, inputs.of(t), result, { deadlineAt: timing.deadlineAt });
+                onProgress(result, (audited += 1), targets.length);
+                return result;
+              }),
+            ),
+          )
         : await runRotation(ctx, config, targets, inputs);
   } else {
     // The change rules match the configured secrets' common name prefixes, so a change of another secret under a

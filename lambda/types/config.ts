@@ -15,6 +15,9 @@ export interface ConcurrencySettings {
   haltAfterFailures: number;
 }
 
+/** How a target's credential reaches Datagrid: the raw `authorization` field, or a Datagrid secret it references. */
+export type DeliveryMode = 'authorization' | 'secretReference';
+
 export interface ResolvedTarget {
   /** Unique key of the target: `serverId`, or `teamspaceId/serverId`. */
   key: string;
@@ -29,6 +32,13 @@ export interface ResolvedTarget {
   verifyTimeoutSeconds: number;
   rollbackOnFailure: boolean;
   maxCredentialAgeDays: number;
+  /** `authorization`: PATCH the value; `secretReference`: create a Datagrid secret and PATCH its id (blue/green). */
+  delivery: DeliveryMode;
+  /** Names of the Datagrid secrets the rotator creates start with this; only such secrets are ever deleted. */
+  secretNamePrefix: string;
+  /** Check the new credential at the MCP server itself before anything is sent to Datagrid. */
+  preflight: boolean;
+  preflightTimeoutSeconds: number;
 }
 
 export interface RotatorConfig {

@@ -2,6 +2,7 @@
  * The engine's ports. The engine talks only to these; each AWS or HTTP client lives in one adapter
  * (lambda/adapters/*), and tests hand the engine in-memory versions.
  */
+import type { DeliveryMode } from './config.ts';
 import type { RotationOutcome } from './results.ts';
 
 // ---------- Secrets Manager ----------
@@ -85,10 +86,65 @@ export interface DatagridApi {
     authorization: string,
     options?: RequestOptions,
   ): Promise<McpServer>;
+  /** The secrets API; targets with delivery `secretReference` fail without it. */
+  secrets?: DatagridSecretsApi;
+}
+
+/** A caller-managed Datagrid secret (`POST /secrets`); its value is never returned. */
+export interface DatagridSecret {
+  id: string;
+  name: string;
+  created_at: string;
+}
+
+/** Datagrid's secrets API, for delivery `secretReference`. */
+export interface DatagridSecretsApi {
+  create(
+    teamspaceId: string | undefined,
+    name: string,
+    value: string,
+    options?: RequestOptions,
+  ): Promise<DatagridSecret>;
+  /** Undefined when Datagrid has no such secret (404). */
+  get(teamspaceId: string | undefined, secretId: string, options?: RequestOptions): Promise<DatagridSecret | undefined>;
+  /** Every secret of the teamspace, all pages. */
+  list(teamspaceId: string | undefined, options?: RequestOptions): Promise<DatagridSecret[]>;
+  /** `missing`: it was already gone (404); `referenced`: Datagrid refused because a server uses it (409). */
+  delete(
+    teamspaceId: string | undefined,
+    secretId: string,
+    options?: RequestOptions,
+  ): Promise<'deleted' | 'missing' | 'referenced'>;
+  /** PATCH the server with the body `{"authorization_secret_id": secretId}` and nothing else. */
+  reference(
+    teamspaceId: string | undefined,
+    serverId: string,
+    secretId: string,
+    options?: RequestOptions,
+  ): Promise<McpServer>;
 }
 
 /** Builds a Datagrid client for one run's API key; the connection pool behind it is shared across runs. */
 export type DatagridApiFactory = (apiKey: string) => DatagridApi;
+
+// ---------- MCP servers (pre-flight) ----------
+
+/** What an MCP server listed for a credential. */
+export interface ToolListing {
+  /** Tools over every page of `tools/list`. */
+  toolCount: number;
+  /** SHA-256 (hex) of the sorted tool names joined by newlines: Datagrid shows only a count, this shows the set. */
+  toolNamesSha256: string;
+}
+
+export interface McpProbe {
+  /**
+   * Connects to `baseUrl` as an MCP client over Streamable HTTP with this Authorization value: `initialize`,
+   * `notifications/initialized`, then every page of `tools/list`, all within `timeoutMs`. Sends the value to
+   * `baseUrl`'s origin only and never follows a redirect. Throws PreflightError.
+   */
+  listTools(baseUrl: string, authorization: string, options: { timeoutMs: number }): Promise<ToolListing>;
+}
 
 // ---------- State (DynamoDB) ----------
 
@@ -103,6 +159,8 @@ export interface TargetState {
   appliedAt?: string;
   /** The `authorization_secret_id` Datagrid reported after that application. */
   authorizationSecretId?: string | null;
+  /** How that version was delivered; absent for records written before delivery modes (`authorization`). */
+  appliedDelivery?: DeliveryMode;
   lastOutcome?: RotationOutcome;
   lastErrorCode?: string;
   lastRunId?: string;
@@ -118,6 +176,8 @@ export interface TargetState {
    * restores a previous credential of the target.
    */
   incidentPending?: string;
+  /** Delivery `secretReference`: the last rotation's clean-up of rotator-created secrets did not finish. */
+  cleanupPending?: boolean;
 }
 
 export interface StateUpdate {
@@ -130,9 +190,11 @@ export interface StateUpdate {
   errorCode?: string;
   toolCount?: number;
   /** Present only after a healthy verification: the version now applied. */
-  applied?: { versionId: string; authorizationSecretId: string | null };
+  applied?: { versionId: string; authorizationSecretId: string | null; delivery: DeliveryMode };
   /** An incident run rotated the target: no incident is pending any more. */
   resolvesIncident?: boolean;
+  /** Delivery `secretReference`: true when rotator-created secrets may be left, false once none are; absent: as is. */
+  cleanupPending?: boolean;
 }
 
 /**

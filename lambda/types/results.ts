@@ -24,6 +24,9 @@ export interface ResultError {
   message: string;
 }
 
+/** `skipped`: the server uses OAuth, so the credential cannot be checked at the MCP server. */
+export type PreflightStatus = 'passed' | 'failed' | 'skipped';
+
 export interface RotationResult {
   serverId: string;
   teamspaceId?: string;
@@ -38,6 +41,18 @@ export interface RotationResult {
   toolCount?: number;
   previousToolCount?: number;
   lastSyncedAt?: string;
+  /** Set when the target's `preflight` setting is on. */
+  preflight?: PreflightStatus;
+  /** Tools the MCP server listed for the new credential; verification requires Datagrid to see at least as many. */
+  preflightToolCount?: number;
+  /** SHA-256 of the sorted tool names the MCP server listed: a changed tool set shows here, not in a count. */
+  preflightToolNamesSha256?: string;
+  /** Delivery `secretReference`: the Datagrid secret the server references after this rotation. */
+  datagridSecretId?: string;
+  /** Delivery `secretReference`: rotator-created secrets this run deleted (replaced, rejected or left over). */
+  deletedSecretIds?: string[];
+  /** Delivery `secretReference`: what happened to the secrets beyond the outcome (e.g. an incident's old secret). */
+  deliveryNote?: string;
   attempts: number;
   durationMs: number;
   /** Dry runs only: why the real run would rotate this target (`forced`, `never rotated by this rotator`, ...). */

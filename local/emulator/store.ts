@@ -303,9 +303,24 @@ export class EmulatorStore {
 
   deleteSecret(teamspace: string, id: string): void {
     this.#callerSecret(teamspace, id);
-    // A server still pointing at it keeps the dangling id and syncs without Authorization, as a real reference
-    // to a deleted secret would.
+    // A secret a server still uses cannot be deleted: the server would be left pointing at nothing.
+    const user = [...this.#servers.values()].find((r) => !r.deleted && r.server.authorization_secret_id === id);
+    if (user) {
+      throw new ApiError(409, 'conflict', `Secret ${id} is referenced by MCP server ${user.server.id}`);
+    }
     this.#secrets.delete(id);
+  }
+
+  /** Test-only: deletes a secret even while a server references it (as Datagrid itself might), leaving the id dangling. */
+  dropSecret(id: string): void {
+    if (!this.#secrets.delete(id)) throw notFound('Secret', id);
+  }
+
+  /** Test-only: sets metadata keys Datagrid maintains itself (e.g. `requires_oauth` of a server behind OAuth). */
+  setMetadata(id: string, fields: Record<string, unknown>): void {
+    const record = this.#servers.get(id);
+    if (!record) throw notFound('MCP server', id);
+    record.server.metadata = { ...record.server.metadata, ...fields };
   }
 
   // ---------- lifecycle ----------
@@ -393,7 +408,7 @@ export class EmulatorStore {
     }
     if (fields.authorization_secret_id !== undefined) {
       const id = fields.authorization_secret_id;
-      if (id === record.managedSecretId) return;
+      if (id !== null && id === record.managedSecretId) return;
       this.#unlinkManaged(record);
       server.authorization_secret_id = id;
       const value = id === null ? undefined : this.#secrets.get(id)?.value;

@@ -5,6 +5,7 @@ import Datagrid, {
   APIConnectionError,
   AuthenticationError,
   BadRequestError,
+  ConflictError,
   InternalServerError,
   NotFoundError,
   PermissionDeniedError,
@@ -338,6 +339,23 @@ describe('secrets through the official client', () => {
     for await (const secret of dg.secrets.list()) remaining.push(secret.name);
     expect(remaining).toEqual(['s0', 's2', 's3', 's4']);
     expect(JSON.stringify(await dg.secrets.list())).not.toContain('canary-secret-value');
+  });
+
+  it('refuses (409) to delete a secret a server still references, and deletes it once unreferenced', async () => {
+    const dg = client(freshTeamspace());
+    const secret = await dg.secrets.create({ name: 'in-use', value: `Bearer ${TOKEN}` });
+    const server = await dg.organization.mcpServers.create({
+      name: 'x',
+      base_url: mcp.url,
+      authorization_secret_id: secret.id,
+    });
+    await expect(dg.secrets.delete(secret.id)).rejects.toBeInstanceOf(ConflictError);
+    expect((await dg.secrets.retrieve(secret.id)).id).toBe(secret.id);
+    expect(emulator.servers.get(server.id)?.authorization).toBe(`Bearer ${TOKEN}`);
+
+    await dg.organization.mcpServers.update(server.id, { authorization_secret_id: null });
+    await dg.secrets.delete(secret.id);
+    await expect(dg.secrets.retrieve(secret.id)).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it('keeps secrets per teamspace and validates the body', async () => {

@@ -88,10 +88,11 @@ describe('npx cdk synth', () => {
       expect(codeFiles(assetDir)).toEqual(codeFiles(reference));
     });
 
-    it('holds every file the bundle imports, the on-demand HTTP client (undici) included', () => {
+    it('holds every file the bundle imports, the on-demand HTTP client (undici) and MCP SDK (pre-flight) included', () => {
       const assetDir = functionAssetDir();
       const imports = bundleImports(assetDir);
       expect(imports.dynamic.some((file) => /^chunks\/undici-\w+\.mjs$/.test(file))).toBe(true);
+      expect(imports.dynamic.some((file) => /^chunks\/streamableHttp-\w+\.mjs$/.test(file))).toBe(true);
       for (const file of [...imports.static, ...imports.dynamic])
         expect(existsSync(join(assetDir, file)), file).toBe(true);
     });

@@ -7,7 +7,7 @@ import {
 } from '../../lambda/constants.ts';
 import { Redactor } from '../../lambda/engine/redactor.ts';
 import { executeRun } from '../../lambda/engine/run.ts';
-import type { ResolvedTarget, RotatorConfig } from '../../lambda/types/index.ts';
+import type { McpProbe, ResolvedTarget, RotatorConfig } from '../../lambda/types/index.ts';
 import type { RunRequest } from '../../lambda/types/results.ts';
 import { CapturingLog, FakeClock, FakeDatagrid, FakeEvents, FakeSecrets, FakeState } from './fakes.ts';
 
@@ -50,6 +50,8 @@ export class Harness {
   state = new FakeState();
   events = new FakeEvents();
   log = new CapturingLog();
+  /** Pre-flight's MCP client; none by default. */
+  mcpProbe: McpProbe | undefined;
   /** Remaining Lambda time at the start of each run. */
   remainingMs = LAMBDA_MAX_TIMEOUT_MS;
   runs = 0;
@@ -68,6 +70,7 @@ export class Harness {
       datagrid: (key) => this.datagrid.api(key),
       state: this.state,
       events: this.events,
+      ...(this.mcpProbe && { mcpProbe: this.mcpProbe }),
       clock: this.clock,
       log: this.log,
       redactor: new Redactor(),

@@ -288,9 +288,11 @@ export class FakeState implements StateStore {
     const item = this.items.get(pk);
     if (item === undefined || !this.#holds(pk, holder)) return Promise.reject(new Error(`lease on ${pk} lost`));
     this.writes.push({ pk, update });
-    const { leaseOwner: _o, leaseAttempt: _a, leaseExpiresAt: _e, incidentPending, ...rest } = item;
+    const { leaseOwner: _o, leaseAttempt: _a, leaseExpiresAt: _e, incidentPending, cleanupPending, ...rest } = item;
+    const pending = update.cleanupPending ?? cleanupPending;
     this.items.set(pk, {
       ...rest,
+      ...(pending === true && { cleanupPending: true }),
       ...(incidentPending !== undefined && update.resolvesIncident !== true && { incidentPending }),
       serverId: update.serverId,
       ...(update.teamspaceId !== undefined && { teamspaceId: update.teamspaceId }),

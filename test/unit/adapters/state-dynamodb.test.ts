@@ -260,7 +260,7 @@ describe('complete', () => {
       at: '2025-01-02T03:04:05.000Z',
       outcome: 'rotated',
       toolCount: 7,
-      applied: { versionId: 'v-3', authorizationSecretId: null },
+      applied: { versionId: 'v-3', authorizationSecretId: null, delivery: 'authorization' },
     });
 
     const calls = ddb.commandCalls(UpdateItemCommand);
@@ -271,7 +271,8 @@ describe('complete', () => {
       UpdateExpression:
         'SET #serverId = :serverId, #teamspaceId = :teamspaceId, #secretId = :secretId, ' +
         '#lastOutcome = :lastOutcome, #lastRunId = :lastRunId, #lastAttemptAt = :lastAttemptAt, ' +
-        '#lastToolCount = :lastToolCount, #appliedVersionId = :appliedVersionId, #appliedAt = :appliedAt, ' +
+        '#lastToolCount = :lastToolCount, #appliedVersionId = :appliedVersionId, #appliedDelivery = :appliedDelivery, ' +
+        '#appliedAt = :appliedAt, ' +
         '#authorizationSecretId = :authorizationSecretId ' +
         'REMOVE #lastErrorCode, #leaseOwner, #leaseAttempt, #leaseExpiresAt',
       ConditionExpression: '#leaseOwner = :owner AND #leaseAttempt = :attempt',
@@ -286,6 +287,7 @@ describe('complete', () => {
         '#lastToolCount': 'lastToolCount',
         '#appliedVersionId': 'appliedVersionId',
         '#appliedAt': 'appliedAt',
+        '#appliedDelivery': 'appliedDelivery',
         '#authorizationSecretId': 'authorizationSecretId',
         '#leaseOwner': 'leaseOwner',
         '#leaseAttempt': 'leaseAttempt',
@@ -300,6 +302,7 @@ describe('complete', () => {
         ':lastAttemptAt': { S: '2025-01-02T03:04:05.000Z' },
         ':lastToolCount': { N: '7' },
         ':appliedVersionId': { S: 'v-3' },
+        ':appliedDelivery': { S: 'authorization' },
         ':appliedAt': { S: '2025-01-02T03:04:05.000Z' },
         ':authorizationSecretId': { NULL: true },
         ':owner': { S: 'request:req-1' },
@@ -359,7 +362,7 @@ describe('complete', () => {
       runId: 'run-1',
       at: '2025-01-02T00:00:00.000Z',
       outcome: 'rotated',
-      applied: { versionId: 'v-4', authorizationSecretId: 'sec_123' },
+      applied: { versionId: 'v-4', authorizationSecretId: 'sec_123', delivery: 'secretReference' },
     });
     const values = ddb.commandCalls(UpdateItemCommand)[0]!.args[0].input.ExpressionAttributeValues!;
     expect(values[':authorizationSecretId']).toStrictEqual({ S: 'sec_123' });
