@@ -9,6 +9,7 @@ import {
   BUNDLE_FILE_NAME,
   CHUNKS_DIR_NAME,
   CLI_BUNDLE_FILE_NAME,
+  CLI_CHUNKS_DIR_NAME,
   PROJECT_ROOT,
   cliBuildOptions,
   lambdaBuildOptions,
@@ -17,7 +18,9 @@ import {
 const outdir = join(PROJECT_ROOT, 'dist');
 const cliOutfile = join(outdir, CLI_BUNDLE_FILE_NAME);
 // Chunk names carry a content hash: without this, every build would leave the last one's chunks behind.
-await rm(join(outdir, CHUNKS_DIR_NAME), { recursive: true, force: true });
-await Promise.all([build(lambdaBuildOptions(outdir)), build(cliBuildOptions(cliOutfile))]);
+await Promise.all(
+  [CHUNKS_DIR_NAME, CLI_CHUNKS_DIR_NAME].map((dir) => rm(join(outdir, dir), { recursive: true, force: true })),
+);
+await Promise.all([build(lambdaBuildOptions(outdir)), build(cliBuildOptions(outdir))]);
 console.log(`built ${join(outdir, BUNDLE_FILE_NAME)} (and ${join(outdir, CHUNKS_DIR_NAME)}/)`);
 console.log(`built ${cliOutfile}`);

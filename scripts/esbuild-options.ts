@@ -47,11 +47,23 @@ export function lambdaBuildOptions(outdir: string): BuildOptions {
   };
 }
 
+/** Where the operator CLI's chunks go: apart from the Lambda's, so the deployed asset never ships them. */
+export const CLI_CHUNKS_DIR_NAME = 'cli-chunks';
+
 /**
- * The operator CLI's bundle (dist/cli.mjs, run by bin/datagrid-mcp-rotator.js): one file, with what the Lambda
- * loads on demand inlined (a CLI's start-up is not a cold start). Separate from the Lambda's options so nothing here
- * can change what gets deployed.
+ * The operator CLI's bundle: `<outdir>/cli.mjs` (run by bin/datagrid-mcp-rotator.js) and `<outdir>/cli-chunks/`.
+ * Split like the Lambda's: inlined into one file, the MCP SDK behind pre-flight's dynamic import() and the zod the
+ * configuration uses were initialised out of order (the bundle failed at start-up). Separate from the Lambda's
+ * options so nothing here can change what gets deployed.
  */
-export function cliBuildOptions(outfile: string): BuildOptions {
-  return { ...commonOptions, entryPoints: [CLI_ENTRY], outfile };
+export function cliBuildOptions(outdir: string): BuildOptions {
+  return {
+    ...commonOptions,
+    entryPoints: { [CLI_BUNDLE_FILE_NAME.replace(/\.mjs$/, '')]: CLI_ENTRY },
+    outdir,
+    splitting: true,
+    entryNames: '[name]',
+    chunkNames: `${CLI_CHUNKS_DIR_NAME}/[name]-[hash]`,
+    outExtension: { '.js': '.mjs' },
+  };
 }
