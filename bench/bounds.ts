@@ -16,6 +16,11 @@ export interface Setting {
   rateLimit?: { requestsPerSecond: number; burst: number };
   /** This setting's concurrency, when it is not the benchmark's default. */
   concurrency?: Concurrency;
+  /**
+   * Pre-flight on for every target (`defaults.preflight`). Its calls go to the MCP servers, not to Datagrid or AWS,
+   * so neither bound counts them: the row measures their cost, and the wall-time target does not apply to it.
+   */
+  preflight?: boolean;
 }
 
 export interface Shape {

@@ -44,7 +44,7 @@ export function printReport(r: Results): void {
       `${s(b.boundMs)}\n(${how})`,
       st.rotator.ok || counts ? s(st.rotator.invokeMs) : `error: ${st.rotator.error?.message.slice(0, 60)}`,
       x(st.rotator.wallRatio),
-      mark(st.rotator.ok && st.rotator.wallRatio <= r.targets.wallRatio),
+      st.setting.preflight ? 'n/a' : mark(st.rotator.ok && st.rotator.wallRatio <= r.targets.wallRatio),
       counts ? `${counts.rotated} / ${counts.failed}` : 'run failed',
       String(st.calls.datagrid.rateLimited),
       `${s(st.promiseAll.wallMs)}, ${st.promiseAll.failed} failed`,
@@ -55,6 +55,17 @@ export function printReport(r: Results): void {
     'Throughput (rotator wall = handler(event) until it resolved, in a fresh process running dist/handler.mjs)',
   );
   console.log(throughput.toString());
+  const withoutPreflight = r.settings.find(
+    (st) => !st.setting.preflight && !st.setting.rateLimit && st.setting.resync === 'sync',
+  );
+  for (const st of r.settings.filter((row) => row.setting.preflight && withoutPreflight)) {
+    const base = withoutPreflight!.rotator.invokeMs;
+    console.log(
+      `Pre-flight cost ("${st.setting.name}" against "${withoutPreflight!.setting.name}"): ` +
+        `${x(st.rotator.invokeMs / base)} the wall time, ${ms((st.rotator.invokeMs - base) / r.shape.targets)} more per target ` +
+        `(its MCP calls are not in the lower bound, so the wall-time target does not apply to this row)`,
+    );
+  }
   console.log(
     `Sequential loop (official datagrid-ai client, one PATCH after another, under "${r.sequential.setting}"): ` +
       `${s(r.sequential.wallMs)}, ${r.sequential.failed} failed of ${r.sequential.ok + r.sequential.failed}\n`,

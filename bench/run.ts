@@ -52,6 +52,8 @@ export const SETTINGS: Setting[] = [
     rateLimit: { requestsPerSecond: 50, burst: 50 },
     concurrency: { global: 16, perTeamspace: 4, haltAfterFailures: 3 },
   },
+  // The first setting with pre-flight on: its cost is this row's wall time against the first row's.
+  { name: 'sync re-sync, pre-flight on', patchLatencyMs: 150, resync: 'sync', asyncDelayMs: 0, preflight: true },
 ];
 export const TARGETS = { wallRatio: 1.2, importRatio: 1.4 };
 const IMPORT_PROCESSES = 10;
@@ -146,7 +148,7 @@ async function measureSetting(world: World, setting: Setting): Promise<SettingRe
   const shape = { targets: world.targets.length, teamspaces: SHAPE.teamspaces };
   const concurrency = setting.concurrency ?? CONCURRENCY;
   const bound = lowerBound(setting, shape, concurrency);
-  await world.writeConfig(concurrency);
+  await world.writeConfig(concurrency, setting.preflight ? { preflight: true } : undefined);
   await settle(world);
   applySetting(world, setting);
   const { report, processMs } = await invokeBundle(BUNDLE, EVENT, world.handlerEnv);
@@ -248,7 +250,9 @@ async function main(): Promise<void> {
         peakRssKb: Math.max(...settings.map((s) => s.rotator.maxRssKb)),
       },
       met: {
-        wallTime: settings.every((s) => s.rotator.ok && s.rotator.wallRatio <= TARGETS.wallRatio),
+        wallTime: settings
+          .filter((s) => !s.setting.preflight)
+          .every((s) => s.rotator.ok && s.rotator.wallRatio <= TARGETS.wallRatio),
         noFailures: settings.every((s) => s.rotator.ok && (s.rotator.counts?.failed ?? 1) === 0),
         callsAtMinimum: settings.every((s) => s.calls.atMinimum),
         importTime: importRatio <= TARGETS.importRatio,

@@ -53,7 +53,8 @@ export interface World {
   configFile: string;
   /** The handler's environment, AWS endpoint pointing at the counting proxy. */
   handlerEnv: Record<string, string>;
-  writeConfig(concurrency: Concurrency): Promise<void>;
+  /** `defaults` is the configuration's `defaults` block (e.g. `{ preflight: true }`). */
+  writeConfig(concurrency: Concurrency, defaults?: Record<string, unknown>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -142,10 +143,11 @@ export async function startWorld(shape: WorldShape): Promise<World> {
       EVENT_BUS_NAME: busName,
       EVENT_SOURCE: 'datagrid.mcp-rotator.bench',
     },
-    async writeConfig(concurrency) {
+    async writeConfig(concurrency, defaults) {
       const config = {
         datagrid: { baseUrl: datagrid.url, apiKeySecretId },
         concurrency,
+        ...(defaults && { defaults }),
         targets: targets.map((t) => ({ serverId: t.serverId, teamspaceId: t.teamspaceId, secretId: t.secretId })),
       };
       await writeFile(configFile, `${JSON.stringify(config, null, 2)}\n`);
