@@ -10,13 +10,12 @@
 import { AssetHashType, DockerImage } from 'aws-cdk-lib';
 import type { BundlingOptions, ILocalBundling } from 'aws-cdk-lib';
 import { Code } from 'aws-cdk-lib/aws-lambda';
-import type * as Esbuild from 'esbuild';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_CONFIG_FILE } from '../lambda/constants.ts';
-import { BUNDLE_FILE_NAME, CHUNKS_DIR_NAME, PROJECT_ROOT, lambdaBuildOptions } from '../scripts/esbuild-options.ts';
+import { BUNDLE_FILE_NAME, CHUNKS_DIR_NAME, PROJECT_ROOT } from '../scripts/esbuild-options.ts';
 
 /** `handler.handler`: the bundle's file name without extension, then the exported function. */
 export const LAMBDA_HANDLER = `${BUNDLE_FILE_NAME.replace(/\.mjs$/, '')}.handler`;
@@ -49,11 +48,14 @@ export class RotatorLocalBundling implements ILocalBundling {
   }
 }
 
+/** The script that builds the Lambda bundle alone (esbuild's asynchronous API, which its plugin needs). */
+const BUILD_LAMBDA_SCRIPT = join(PROJECT_ROOT, 'scripts', 'build-lambda.ts');
+
 function buildFromSource(outputDir: string): void {
-  // A development dependency, so loaded only here: the package's compiled construct never reaches this line.
-  const esbuild = createRequire(import.meta.url)('esbuild') as typeof Esbuild;
-  // buildSync throws on any build error, so a broken handler fails the synth instead of falling back to Docker.
-  esbuild.buildSync(lambdaBuildOptions(outputDir));
+  // esbuild is a development dependency, so only this process loads it: the package's compiled construct never
+  // reaches this line. A failed build exits non-zero and execFileSync throws, so a broken handler fails the synth
+  // instead of falling back to Docker.
+  execFileSync(process.execPath, [BUILD_LAMBDA_SCRIPT, outputDir], { cwd: PROJECT_ROOT, stdio: 'inherit' });
 }
 
 function copyPackagedBundle(outputDir: string): void {

@@ -2,7 +2,9 @@
  * The one place the Lambda bundle's esbuild settings live: `npm run build` and the CDK construct both use them, so
  * what the tests run is what gets deployed.
  */
-import type { BuildOptions } from 'esbuild';
+import type { BuildOptions, OnResolveArgs, OnResolveResult, Plugin } from 'esbuild';
+import { readFile } from 'node:fs/promises';
+import { dirname, extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -31,13 +33,54 @@ const commonOptions: BuildOptions = {
   },
 };
 
+const MCP_SDK_NAMESPACE = 'mcp-sdk';
+/** Marks the plugin's own build.resolve() calls, so they take esbuild's resolution instead of recursing. */
+const DEFAULT_RESOLUTION = Symbol('default resolution');
+
+/**
+ * Gives the MCP SDK (pre-flight's dynamic import) a module graph of its own. esbuild's code splitting puts a module
+ * that two entries use into a shared chunk the handler loads at init, with the exports both need: the SDK's zod
+ * (the full schemas and JSON Schema conversion) then rode along with the configuration's zod/mini and added 56 KB
+ * to the cold start of every run, pre-flight or not. In a namespace of their own, the SDK's files and everything
+ * they import are distinct modules, so they reach only the SDK's chunks.
+ */
+export const privateMcpSdk: Plugin = {
+  name: 'private-mcp-sdk',
+  setup(build) {
+    const intoNamespace = async (args: OnResolveArgs): Promise<OnResolveResult | undefined> => {
+      if (args.pluginData === DEFAULT_RESOLUTION) return undefined;
+      const resolved = await build.resolve(args.path, {
+        kind: args.kind,
+        resolveDir: args.resolveDir,
+        importer: args.importer,
+        pluginData: DEFAULT_RESOLUTION,
+      });
+      if (resolved.errors.length > 0) return { errors: resolved.errors };
+      if (resolved.external) return { path: resolved.path, external: true };
+      // Relative, so the source maps name no directory of the machine that built the bundle.
+      const path = relative(PROJECT_ROOT, resolved.path);
+      return { path, namespace: MCP_SDK_NAMESPACE, sideEffects: resolved.sideEffects };
+    };
+    build.onResolve({ filter: /^@modelcontextprotocol\/sdk\// }, intoNamespace);
+    build.onResolve({ filter: /.*/, namespace: MCP_SDK_NAMESPACE }, intoNamespace);
+    build.onLoad({ filter: /.*/, namespace: MCP_SDK_NAMESPACE }, async (args) => ({
+      contents: await readFile(join(PROJECT_ROOT, args.path)),
+      loader: extname(args.path) === '.json' ? 'json' : 'js',
+      resolveDir: dirname(join(PROJECT_ROOT, args.path)),
+    }));
+  },
+};
+
 /**
  * The Lambda bundle: `<outdir>/handler.mjs`, plus `<outdir>/chunks/*.mjs` for what it imports on demand (the HTTP
- * client, which loads while the run's first AWS reads are in flight instead of during the cold start).
+ * client, which loads while the run's first AWS reads are in flight instead of during the cold start, and the MCP
+ * SDK, loaded only by a run with pre-flight on). Its plugin needs esbuild's asynchronous API (`build`, not
+ * `buildSync`).
  */
 export function lambdaBuildOptions(outdir: string): BuildOptions {
   return {
     ...commonOptions,
+    plugins: [privateMcpSdk],
     entryPoints: { [BUNDLE_FILE_NAME.replace(/\.mjs$/, '')]: HANDLER_ENTRY },
     outdir,
     splitting: true,

@@ -4,7 +4,8 @@
  * (the rotation suites show the run then works over it). Observed with a module loader hook in a fresh process.
  */
 import { execFile } from 'node:child_process';
-import { pathToFileURL } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_BUNDLE } from '../../local/invoke-handler.ts';
@@ -34,5 +35,21 @@ describe('dist/handler.mjs', () => {
     expect(probe.atInit.filter(isUndici)).toEqual([]);
     expect(probe.rejection).toMatch(/action/);
     expect(probe.afterInvocation.filter(isUndici)).toHaveLength(1);
+  });
+
+  it('loads nothing of the MCP SDK (pre-flight) or of the zod it brings when Lambda imports the bundle', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', PROBE], {
+      env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1' },
+    });
+    const { atInit } = JSON.parse(stdout) as { atInit: string[] };
+    const bundleFiles = atInit.filter((url) => url.startsWith('file:')).map((url) => fileURLToPath(url));
+    expect(bundleFiles.length).toBeGreaterThan(1);
+    // Each file's source map names the modules in it; the SDK's graph is built in a namespace of its own.
+    const sources = bundleFiles.flatMap(
+      (file) => (JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[] }).sources,
+    );
+    expect(sources.filter((source) => /^mcp-sdk:|@modelcontextprotocol/.test(source))).toEqual([]);
+    expect(sources.some((source) => source.includes('zod/v4/mini'))).toBe(true);
+    expect(sources.filter((source) => source.includes('zod/v4/core/to-json-schema'))).toEqual([]);
   });
 });

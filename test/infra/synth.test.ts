@@ -3,7 +3,7 @@
  * configuration synthesizes, the asset is the `npm run build` bundle plus the configuration, an invalid
  * configuration fails with the handler's message, and cfn-lint finds no error in the template.
  */
-import { buildSync } from 'esbuild';
+import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -79,12 +79,12 @@ describe('npx cdk synth', () => {
       expect(existsSync(templateFile)).toBe(true);
     });
 
-    it('ships the npm run build bundle, its chunks and the validated config file as rotation.config.json', () => {
+    it('ships the npm run build bundle, its chunks and the validated config file as rotation.config.json', async () => {
       const assetDir = functionAssetDir();
       expect(readFileSync(join(assetDir, 'rotation.config.json'), 'utf8')).toBe(readFileSync(EXAMPLE_CONFIG, 'utf8'));
 
       const reference = mkdtempSync(join(tmpdir(), 'rotator-build-'));
-      buildSync(lambdaBuildOptions(reference));
+      await build(lambdaBuildOptions(reference));
       expect(codeFiles(assetDir)).toEqual(codeFiles(reference));
     });
 
