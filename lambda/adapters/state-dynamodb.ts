@@ -8,10 +8,10 @@
  */
 import { BatchGetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient, UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
-import { setTimeout as delay } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { AWS_BATCH_CONCURRENCY, STATE_BATCH_SIZE } from '../constants.ts';
 import { LeaseLostError } from '../errors.ts';
+import { systemClock } from '../runtime.ts';
 import type { Clock, LeaseHolder, Log, StateStore, StateUpdate, TargetState } from '../types/ports.ts';
 import type { RotationOutcome } from '../types/results.ts';
 
@@ -37,8 +37,6 @@ const holderValues = (holder: LeaseHolder): Record<string, AttributeValue> => ({
   ':owner': str(holder.owner),
   ':attempt': str(holder.attempt),
 });
-
-const systemClock: Clock = { now: () => Date.now(), sleep: (ms) => delay(ms) };
 
 // ---------- marshalling ----------
 

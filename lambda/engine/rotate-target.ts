@@ -17,6 +17,7 @@ import { errorOf } from './result-error.ts';
 import { leaseStillHeld, rollBack, rollbackRefusal } from './rollback.ts';
 import { sendPatch } from './send-patch.ts';
 import { statePkFor } from './state-key.ts';
+import { targetResult } from './target-result.ts';
 import { isHealthy, lastSyncedAtOf, toolCountOf, verifyResync } from './verify.ts';
 
 /** Why a target whose worst case no longer fits before the deadline is not started. */
@@ -73,16 +74,10 @@ export async function rotateTarget(ctx: RunContext, inputs: TargetInputs): Promi
   const countAttempt = () => {
     attempts += 1;
   };
-  const base: RotationResult = {
-    serverId: target.serverId,
-    ...(target.teamspaceId !== undefined && { teamspaceId: target.teamspaceId }),
-    secretId: target.secretId,
-    outcome: 'failed',
-    rolledBack: false,
-    attempts: 0,
-    durationMs: 0,
-    ...(state?.appliedVersionId !== undefined && { previousVersionId: state.appliedVersionId }),
-  };
+  const base = targetResult(
+    target,
+    state?.appliedVersionId !== undefined ? { previousVersionId: state.appliedVersionId } : {},
+  );
   const finish = (fields: Partial<RotationResult>): RotationResult => ({
     ...base,
     ...fields,

@@ -11,6 +11,7 @@ import { ApiKeyUnavailableError, RotatorError, describeCause } from '../errors.t
 import type { RunInputs } from './run-inputs.ts';
 import { DEADLINE_MESSAGE, latestStartOf, rotateTarget, type TargetInputs } from './rotate-target.ts';
 import { statePkFor } from './state-key.ts';
+import { targetResult } from './target-result.ts';
 
 /** A failure that every target would share: the run halts after the first target that meets it. */
 function systemicFailure(server: unknown): string | undefined {
@@ -35,16 +36,10 @@ async function rotateSafely(ctx: RunContext, input: TargetInputs): Promise<Rotat
       cause: describeCause(error),
     });
     await ctx.state.releaseLease(statePkFor(input.target), ctx.lease).catch(() => undefined);
-    return {
-      serverId: input.target.serverId,
-      ...(input.target.teamspaceId !== undefined && { teamspaceId: input.target.teamspaceId }),
-      secretId: input.target.secretId,
-      outcome: 'failed',
-      rolledBack: false,
-      attempts: 0,
+    return targetResult(input.target, {
       durationMs: ctx.clock.now() - started,
       error: { code: 'INTERNAL', message: `unexpected error: ${describeCause(error)}` },
-    };
+    });
   }
 }
 
@@ -61,16 +56,8 @@ export async function runRotation(
   let haltedBy: string | undefined;
   const firstOutcomes: boolean[] = [];
 
-  const skipped = (target: ResolvedTarget, code: 'HALTED' | 'DEADLINE', message: string): RotationResult => ({
-    serverId: target.serverId,
-    ...(target.teamspaceId !== undefined && { teamspaceId: target.teamspaceId }),
-    secretId: target.secretId,
-    outcome: 'skipped',
-    rolledBack: false,
-    attempts: 0,
-    durationMs: 0,
-    error: { code, message },
-  });
+  const skipped = (target: ResolvedTarget, code: 'HALTED' | 'DEADLINE', message: string): RotationResult =>
+    targetResult(target, { outcome: 'skipped', error: { code, message } });
 
   /** Halting looks at outcomes as they are known: at the end of a target's Datagrid turn, else when it finishes. */
   const countOutcome = (result: RotationResult) => {
