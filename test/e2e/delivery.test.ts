@@ -37,6 +37,18 @@ async function byReferenceServer(stack: LocalStack, token: string): Promise<Stac
   return server;
 }
 
+/** The operator's own Datagrid secret holding `value`, and the server pointed at it, as before the rotator. */
+async function pointAtOwnSecret(stack: LocalStack, server: StackServer, value: string): Promise<ListedSecret> {
+  const own = (await stack.callDatagrid('POST', '/secrets', { name: 'github-header', value }, TS)) as ListedSecret;
+  await stack.callDatagrid(
+    'PATCH',
+    `/organization/mcp-servers/${server.serverId}`,
+    { authorization_secret_id: own.id },
+    TS,
+  );
+  return own;
+}
+
 /** What a lease expiry does, without waiting the minute a dead run's lease outlives its deadline. */
 async function expireLease(stack: LocalStack, server: StackServer): Promise<void> {
   await stack.aws.dynamo.send(
@@ -100,18 +112,7 @@ describe('delivery secretReference', () => {
     const callers = canary('github-callers');
     const server = await byReferenceServer(stack, callers);
     // The operator had pointed the server at a secret of their own before installing the rotator.
-    const own = (await stack.callDatagrid(
-      'POST',
-      '/secrets',
-      { name: 'github-header', value: `Bearer ${callers}` },
-      TS,
-    )) as ListedSecret;
-    await stack.callDatagrid(
-      'PATCH',
-      `/organization/mcp-servers/${server.serverId}`,
-      { authorization_secret_id: own.id },
-      TS,
-    );
+    const own = await pointAtOwnSecret(stack, server, `Bearer ${callers}`);
     await stack.putSecretValue(server.secretId, canary('github-not-issued'));
     stack.datagrid.requestLog.length = 0;
 
@@ -176,18 +177,7 @@ describe('delivery secretReference', () => {
     const stack = await newStack();
     const callers = canary('github-callers');
     const server = await byReferenceServer(stack, callers);
-    const own = (await stack.callDatagrid(
-      'POST',
-      '/secrets',
-      { name: 'github-header', value: `Bearer ${callers}` },
-      TS,
-    )) as ListedSecret;
-    await stack.callDatagrid(
-      'PATCH',
-      `/organization/mcp-servers/${server.serverId}`,
-      { authorization_secret_id: own.id },
-      TS,
-    );
+    const own = await pointAtOwnSecret(stack, server, `Bearer ${callers}`);
 
     const result = await run(stack, { action: 'rotate', incidentId: 'INC-10' });
 

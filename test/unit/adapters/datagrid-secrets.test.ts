@@ -3,13 +3,11 @@
  * redaction and validation rules as the server calls, a 409 that is final, cursor paging, and a PATCH body that
  * holds the reference and nothing else.
  */
-import { MockAgent } from 'undici';
-import type { MockPool } from 'undici';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDatagridApiFactory } from '../../../lambda/adapters/datagrid.ts';
 import { DatagridError } from '../../../lambda/errors.ts';
-import type { Clock } from '../../../lambda/types/index.ts';
 import { mcpServerFixture } from '../../support/mcp-server-fixture.ts';
+import { useMockDatagrid } from '../../support/mock-datagrid.ts';
 
 const ORIGIN = 'https://api.datagrid.test';
 const API_KEY = 'canary-dg-api-key-5d1e';
@@ -22,37 +20,16 @@ const secret = (id: string, name = `mcp-rotator/ts/srv_1/${id}`) => ({
   created_at: '2026-12-01T00:00:00Z',
 });
 
-let agent: MockAgent;
-let pool: MockPool;
-let now: number;
-const clock: Clock = {
-  now: () => now,
-  sleep: (ms) => {
-    now += ms;
-    return Promise.resolve();
-  },
-};
-
-beforeEach(() => {
-  agent = new MockAgent();
-  agent.disableNetConnect();
-  pool = agent.get(ORIGIN);
-  now = 1_700_000_000_000;
-});
-
-afterEach(async () => {
-  agent.assertNoPendingInterceptors();
-  await agent.close();
-});
+const dg = useMockDatagrid(ORIGIN);
 
 const secrets = () =>
   createDatagridApiFactory({
     baseUrl: `${ORIGIN}/v1`,
     requestTimeoutMs: 1_000,
     maxAttempts: 3,
-    clock,
+    clock: dg.clock,
     random: () => 0.5,
-    dispatcher: agent,
+    dispatcher: dg.agent,
   })(API_KEY).secrets;
 
 describe('Datagrid secrets calls', () => {
@@ -61,8 +38,8 @@ describe('Datagrid secrets calls', () => {
     const capture = (opts: { body?: unknown; headers?: unknown }) => {
       bodies.push({ body: JSON.parse(String(opts.body)), headers: opts.headers });
     };
-    pool.intercept({ path: '/v1/secrets', method: 'POST' }).reply(503, (o) => (capture(o), '{}'));
-    pool
+    dg.pool.intercept({ path: '/v1/secrets', method: 'POST' }).reply(503, (o) => (capture(o), '{}'));
+    dg.pool
       .intercept({ path: '/v1/secrets', method: 'POST' })
       .reply(200, (o) => (capture(o), JSON.stringify(secret('sec_1'))));
 
@@ -77,7 +54,7 @@ describe('Datagrid secrets calls', () => {
   });
 
   it("scrubs the value (and the bare token) from Datagrid's error text", async () => {
-    pool
+    dg.pool
       .intercept({ path: '/v1/secrets', method: 'POST' })
       .reply(422, { message: `value "${VALUE}" rejected; token ${TOKEN} invalid` });
     const error = await secrets()
@@ -90,21 +67,24 @@ describe('Datagrid secrets calls', () => {
   });
 
   it('GET /secrets/{id}: the secret, or undefined when Datagrid says 404', async () => {
-    pool.intercept({ path: '/v1/secrets/sec_1' }).reply(200, secret('sec_1'));
-    pool.intercept({ path: '/v1/secrets/sec_2' }).reply(404, { message: 'not found' });
+    dg.pool.intercept({ path: '/v1/secrets/sec_1' }).reply(200, secret('sec_1'));
+    dg.pool.intercept({ path: '/v1/secrets/sec_2' }).reply(404, { message: 'not found' });
     expect(await secrets().get('ts', 'sec_1')).toMatchObject({ id: 'sec_1' });
     expect(await secrets().get('ts', 'sec_2')).toBeUndefined();
   });
 
   it('lists every page, following the last id with `after`', async () => {
-    pool.intercept({ path: '/v1/secrets?limit=100' }).reply(200, { data: [secret('a'), secret('b')], has_more: true });
-    pool.intercept({ path: '/v1/secrets?limit=100&after=b' }).reply(200, { data: [secret('c')] });
-    pool.intercept({ path: '/v1/secrets?limit=100&after=c' }).reply(200, { data: [] });
+    dg.pool
+      .intercept({ path: '/v1/secrets?limit=100' })
+      .reply(200, { data: [secret('a'), secret('b')], has_more: true });
+    dg.pool.intercept({ path: '/v1/secrets?limit=100&after=b' }).reply(200, { data: [secret('c')] });
+    dg.pool.intercept({ path: '/v1/secrets?limit=100&after=c' }).reply(200, { data: [] });
     expect((await secrets().list('ts')).map((s) => s.id)).toEqual(['a', 'b', 'c']);
   });
 
   it('a list answer that is not a secret list is retried, then fails without quoting the body', async () => {
-    for (let i = 0; i < 3; i += 1) pool.intercept({ path: '/v1/secrets?limit=100' }).reply(200, { data: [{ id: 1 }] });
+    for (let i = 0; i < 3; i += 1)
+      dg.pool.intercept({ path: '/v1/secrets?limit=100' }).reply(200, { data: [{ id: 1 }] });
     const error = await secrets()
       .list('ts')
       .catch((e: unknown) => e);
@@ -113,9 +93,9 @@ describe('Datagrid secrets calls', () => {
   });
 
   it('DELETE: 204 is deleted, 404 is missing, 409 is referenced and final (one attempt)', async () => {
-    pool.intercept({ path: '/v1/secrets/a', method: 'DELETE' }).reply(204, '');
-    pool.intercept({ path: '/v1/secrets/b', method: 'DELETE' }).reply(404, { message: 'gone' });
-    pool.intercept({ path: '/v1/secrets/c', method: 'DELETE' }).reply(409, { message: 'in use' });
+    dg.pool.intercept({ path: '/v1/secrets/a', method: 'DELETE' }).reply(204, '');
+    dg.pool.intercept({ path: '/v1/secrets/b', method: 'DELETE' }).reply(404, { message: 'gone' });
+    dg.pool.intercept({ path: '/v1/secrets/c', method: 'DELETE' }).reply(409, { message: 'in use' });
     const api = secrets();
     expect(await api.delete('ts', 'a')).toBe('deleted');
     expect(await api.delete('ts', 'b')).toBe('missing');
@@ -126,7 +106,7 @@ describe('Datagrid secrets calls', () => {
 
   it('reference: PATCH with only authorization_secret_id, and the server record validated', async () => {
     let body: unknown;
-    pool
+    dg.pool
       .intercept({ path: '/v1/organization/mcp-servers/srv_1', method: 'PATCH' })
       .reply(200, (opts) => ((body = JSON.parse(opts.body as string)), JSON.stringify(mcpServerFixture('srv_1'))));
     const updated = await secrets().reference('ts', 'srv_1', 'sec_9');
