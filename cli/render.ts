@@ -5,6 +5,7 @@
 import Table from 'cli-table3';
 import { stringify } from 'csv-stringify/sync';
 import { markdownTable } from 'markdown-table';
+import { targetKey } from '../lambda/config.ts';
 import type { AuditResult, RotationResult, RunSummary } from '../lambda/types/results.ts';
 
 type Result = RotationResult | AuditResult;
@@ -14,7 +15,7 @@ export const isRotation = (result: Result): result is RotationResult => 'outcome
 
 /** The name a target goes by in requests and in the configuration: `teamspaceId/serverId` or `serverId`. */
 export function targetLabel(result: { serverId: string; teamspaceId?: string }): string {
-  return result.teamspaceId ? `${result.teamspaceId}/${result.serverId}` : result.serverId;
+  return targetKey(result.teamspaceId, result.serverId);
 }
 
 // ---------- plan ----------

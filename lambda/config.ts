@@ -15,6 +15,7 @@ import {
   LAMBDA_MAX_TIMEOUT_SECONDS,
 } from './constants.ts';
 import { ConfigError, describeCause } from './errors.ts';
+import { isRecord } from './is-record.ts';
 import type { ResolvedTarget, RotatorConfig } from './types/config.ts';
 
 // ---------- field schemas ----------
@@ -297,9 +298,6 @@ function issueLines(issues: readonly z.core.$ZodIssue[]): string[] {
 
 // ---------- rules across fields ----------
 // Checked on the raw input, so they are reported alongside field errors rather than after they are fixed.
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A list of strings; undefined when absent; null when present but invalid (already reported by the schema). */
 function statusesOf(value: unknown): readonly string[] | undefined | null {

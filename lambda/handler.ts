@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Dispatcher } from 'undici';
 import { preloadUndici } from './adapters/http-transport.ts';
-import { loadConfigFile } from './config.ts';
+import { loadConfigFile, targetKey } from './config.ts';
 import { DEFAULT_CONFIG_FILE, DETAIL_TYPE, LAMBDA_MAX_TIMEOUT_MS, ROTATOR_METRIC, ROTATOR_NAME } from './constants.ts';
 import { Redactor } from './engine/redactor.ts';
 import { executeRun } from './engine/run.ts';
@@ -73,9 +73,7 @@ function publishMetrics(summary: RunSummary): void {
 function failureOf(summary: RunSummary): RotationFailedError | undefined {
   const failed = failedRotations(summary);
   if (failed.length === 0) return undefined;
-  const detail = failed
-    .map((r) => `${r.teamspaceId ? `${r.teamspaceId}/` : ''}${r.serverId} ${r.error?.code ?? ''}`)
-    .join(', ');
+  const detail = failed.map((r) => `${targetKey(r.teamspaceId, r.serverId)} ${r.error?.code ?? ''}`).join(', ');
   return new RotationFailedError(summary.runId, failed.length, detail);
 }
 

@@ -10,6 +10,7 @@ import { DETAIL_TYPE } from './constants.ts';
 import { echo } from './echo.ts';
 import { RequestError } from './errors.ts';
 import type { RunRequest, Trigger } from './types/results.ts';
+import { isRecord } from './is-record.ts';
 
 // zod/mini ships without messages; the English locale makes rejections say what was expected.
 z.config(en());
@@ -85,8 +86,6 @@ function toRequest(fields: Fields): RunRequest {
     ...(fields.requestedBy !== undefined && { requestedBy: fields.requestedBy }),
   };
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The secret a Secrets Manager event says changed, or undefined when the event is not a current-value change. */
 function changedSecret(event: Record<string, unknown>): string | undefined {
