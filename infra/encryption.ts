@@ -1,7 +1,8 @@
 /**
  * The customer managed key option (`encryptionKey`): which AWS services must be allowed to use the key for the
  * resources it encrypts. For a key defined in the same CDK app the statements are added to its key policy; an
- * imported key's policy cannot be changed from here, so its owner adds them (docs: the notes' key-policy table).
+ * imported key's policy cannot be changed from here, so its owner adds them (docs/operations.md, "Customer managed
+ * keys").
  */
 import { Aws } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
