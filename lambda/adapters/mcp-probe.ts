@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import type * as ClientModule from '@modelcontextprotocol/sdk/client/index.js';
 import type * as TransportModule from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { isLoopbackHost } from '../config.ts';
+import { isLoopbackHost } from '../config/schema.ts';
 import { ROTATOR_NAME, ROTATOR_VERSION } from '../constants.ts';
 import { PreflightError, describeCause } from '../errors.ts';
 import type { McpProbe, ToolListing } from '../types/index.ts';
