@@ -7,7 +7,7 @@
  */
 import type { Dispatcher } from 'undici';
 import * as z from 'zod/mini';
-import { USER_AGENT } from '../constants.ts';
+import { USER_AGENT } from '../version.ts';
 import { Redactor } from '../engine/redactor.ts';
 import { echo } from '../echo.ts';
 import { DatagridError, DatagridInvalidAnswerError, DatagridOutcomeUnknownError, describeCause } from '../errors.ts';

@@ -16,7 +16,8 @@ import type * as ClientModule from '@modelcontextprotocol/sdk/client/index.js';
 import type * as TransportModule from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { isLoopbackHost } from '../config/schema.ts';
-import { ROTATOR_NAME, ROTATOR_VERSION } from '../constants.ts';
+import { ROTATOR_NAME } from '../constants.ts';
+import { ROTATOR_VERSION } from '../version.ts';
 import { PreflightError, describeCause } from '../errors.ts';
 import type { McpProbe, ToolListing } from '../types/index.ts';
 

@@ -5,7 +5,7 @@ import type { MockPool } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDatagridApiFactory } from '../../../lambda/adapters/datagrid.ts';
 import type { DatagridClientOptions } from '../../../lambda/adapters/datagrid.ts';
-import { USER_AGENT } from '../../../lambda/constants.ts';
+import { USER_AGENT } from '../../../lambda/version.ts';
 import { DatagridError, DatagridInvalidAnswerError, DatagridOutcomeUnknownError } from '../../../lambda/errors.ts';
 import type { Clock, Log, McpServer, RequestOptions } from '../../../lambda/types/index.ts';
 
