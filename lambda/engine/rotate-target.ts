@@ -63,7 +63,7 @@ export function latestStartOf(ctx: RunContext, target: ResolvedTarget): number {
   return workDeadlineOf(ctx.timing) - worstCaseTargetMs(target, ctx.timing);
 }
 
-/** Rotate one target. Never throws: every failure becomes a `failed` result with a contract code. */
+/** Rotate one target. Never throws: every failure becomes a result with an error code (docs/events-and-results.md). */
 export async function rotateTarget(ctx: RunContext, inputs: TargetInputs): Promise<RotationResult> {
   const { target, state } = inputs;
   const { request } = ctx;
