@@ -5,6 +5,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { LAMBDA_MAX_TIMEOUT_MS } from '../lambda/constants.ts';
+import { readStdin } from '../local/invoke-handler.ts';
 import { REPORT_MARKER } from './protocol.ts';
 import type { ChildReport } from './protocol.ts';
 
@@ -22,12 +23,6 @@ interface Summary {
 function cpuMs(): number {
   const { userCPUTime, systemCPUTime } = process.resourceUsage();
   return (userCPUTime + systemCPUTime) / 1000;
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 async function main(bundle: string): Promise<void> {

@@ -1,15 +1,13 @@
 /**
- * Runs the engine in this process, wired exactly like the Lambda (lambda/wiring.ts): the same secrets, state table
- * and event bus, so a local run leaves the same state and the same audit trail, events included.
+ * Runs the engine in this process through the Lambda's own run path (lambda/run-on-aws.ts): the same secrets, state
+ * table and event bus, so a local run leaves the same state and the same audit trail, events included.
  */
 import { randomUUID } from 'node:crypto';
 import { loadConfigFile } from '../lambda/config.ts';
-import { LAMBDA_MAX_TIMEOUT_MS } from '../lambda/constants.ts';
-import { Redactor } from '../lambda/engine/redactor.ts';
-import { executeRun, type RunOutcome } from '../lambda/engine/run.ts';
+import type { RunOutcome } from '../lambda/engine/run.ts';
 import { parseInvocation } from '../lambda/invocation.ts';
+import { runOnAws } from '../lambda/run-on-aws.ts';
 import { systemClock } from '../lambda/runtime.ts';
-import { createEngineAdapters } from '../lambda/wiring.ts';
 import type { Io } from './io.ts';
 import { terminalLog } from './log.ts';
 import { configPath, createAwsClients, requireTable, type EngineOptions } from './options.ts';
@@ -36,30 +34,18 @@ export async function runEngine(options: EngineOptions, fields: EngineRequest, i
   });
 
   const clients = await createAwsClients(options);
-  const redactor = new Redactor();
-  const log = terminalLog(io.err, redactor, options.verbose ?? false);
-  const clock = systemClock;
   const plan = request.dryRun;
   try {
-    return await executeRun(config, request, randomUUID(), {
-      ...createEngineAdapters({
-        clients,
-        config,
-        settings: { tableName, busName: options.bus, eventSource: options.eventSource },
-        clock,
-        log,
-      }),
-      clock,
-      log,
-      redactor,
-      // A local run budgets its targets (and their leases) like an invocation given Lambda's maximum timeout.
-      timing: { deadlineAt: clock.now() + LAMBDA_MAX_TIMEOUT_MS },
+    return await runOnAws({
+      clients,
+      config,
+      request,
+      runId: randomUUID(),
+      settings: { tableName, busName: options.bus, eventSource: options.eventSource },
+      clock: systemClock,
+      log: (redactor) => terminalLog(io.err, redactor, options.verbose ?? false),
       onProgress: (result, finished, total) => io.err(progressLine(result, finished, total, { plan })),
     });
-  } catch (error) {
-    // A library error may echo what it was sent; the run's redactor knows every value the run read.
-    redactor.scrubError(error);
-    throw error;
   } finally {
     clients.destroy();
   }

@@ -4,7 +4,8 @@
  * `bin/datagrid-mcp-rotator.js` runs the bundle (dist/cli.mjs).
  */
 import { Command, CommanderError } from 'commander';
-import { ROTATOR_NAME, ROTATOR_VERSION } from '../lambda/constants.ts';
+import { ROTATOR_NAME } from '../lambda/constants.ts';
+import { ROTATOR_VERSION } from '../lambda/version.ts';
 import { ConfigError, RequestError } from '../lambda/errors.ts';
 import { registerAudit } from './commands/audit.ts';
 import type { CommandContext } from './commands/context.ts';

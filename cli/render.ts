@@ -5,7 +5,7 @@
 import Table from 'cli-table3';
 import { stringify } from 'csv-stringify/sync';
 import { markdownTable } from 'markdown-table';
-import { targetKey } from '../lambda/config.ts';
+import { targetKey } from '../lambda/config/resolve.ts';
 import type { AuditResult, RotationResult, RunSummary } from '../lambda/types/results.ts';
 
 type Result = RotationResult | AuditResult;

@@ -1,8 +1,6 @@
 /** Names and built-in defaults of the public contract (docs/configuration.md, docs/events-and-results.md). */
 
 export const ROTATOR_NAME = 'datagrid-mcp-rotator';
-export const ROTATOR_VERSION = '0.1.0';
-export const USER_AGENT = `${ROTATOR_NAME}/${ROTATOR_VERSION}`;
 
 export const DEFAULT_BASE_URL = 'https://api.datagrid.com/v1';
 export const DEFAULT_EVENT_SOURCE = 'datagrid.mcp-rotator';

@@ -10,22 +10,23 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Dispatcher } from 'undici';
+import { createEventSink } from './adapters/events-eventbridge.ts';
 import { preloadUndici } from './adapters/http-transport.ts';
-import { loadConfigFile, targetKey } from './config.ts';
-import { DEFAULT_CONFIG_FILE, DETAIL_TYPE, LAMBDA_MAX_TIMEOUT_MS, ROTATOR_METRIC, ROTATOR_NAME } from './constants.ts';
-import { Redactor } from './engine/redactor.ts';
-import { executeRun } from './engine/run.ts';
+import { loadConfigFile } from './config.ts';
+import { targetKey } from './config/resolve.ts';
+import { DEFAULT_CONFIG_FILE, DETAIL_TYPE, ROTATOR_METRIC, ROTATOR_NAME } from './constants.ts';
 import { failedRotations } from './engine/summary.ts';
 import { RotationFailedError, describeCause } from './errors.ts';
 import { parseFleetStep, planRun, runTotals, shardConfig, shardReport, shardRequest } from './fleet-steps.ts';
 import type { FleetStep, RunPlan, RunTotals, ShardReport } from './fleet-steps.ts';
 import { invocationKeyOf, parseInvocation } from './invocation.ts';
 import { createRotatorMetrics } from './metrics.ts';
+import { runOnAws } from './run-on-aws.ts';
 import { scrubbingLog, systemClock } from './runtime.ts';
 import { traceAwsClients } from './tracing.ts';
 import type { Clock, DatagridApiFactory, EventSink, RotatorConfig } from './types/index.ts';
 import type { RunSummary } from './types/results.ts';
-import { createDatagridFactory, createEngineAdapters, deploymentSettingsFromEnv } from './wiring.ts';
+import { createDatagridFactory, deploymentSettingsFromEnv, type DeploymentSettings } from './wiring.ts';
 
 const logger = new Logger({ serviceName: ROTATOR_NAME });
 const metrics = createRotatorMetrics(process.env);
@@ -45,10 +46,10 @@ function configFile(): string {
   return process.env.ROTATION_CONFIG_FILE ?? fileURLToPath(new URL(DEFAULT_CONFIG_FILE, import.meta.url));
 }
 
-function requiredEnv(name: string): string {
-  const value = process.env[name];
-  if (value === undefined || value === '') throw new Error(`Environment variable ${name} is required`);
-  return value;
+function requiredSettings(): DeploymentSettings {
+  const { tableName, ...settings } = deploymentSettingsFromEnv(process.env);
+  if (tableName === undefined) throw new Error('Environment variable STATE_TABLE_NAME is required');
+  return { tableName, ...settings };
 }
 
 function publishMetrics(summary: RunSummary): void {
@@ -89,6 +90,8 @@ export function createHandler(options: HandlerOptions = {}) {
   tracing.catch(() => undefined);
   const configs = new Map<string, Promise<RotatorConfig>>();
   const datagridFactories = new Map<string, DatagridApiFactory>();
+  // Shared across runs, so not a run's scrubbing log: what it logs carries no values.
+  const containerLog = scrubbingLog(logger);
 
   const loadConfig = (path: string): Promise<RotatorConfig> => {
     let config = configs.get(path);
@@ -108,8 +111,8 @@ export function createHandler(options: HandlerOptions = {}) {
     if (!factory) {
       factory = createDatagridFactory(config, {
         clock,
-        // Shared across runs, so not the per-run scrubbing log; the adapter's retry warnings carry no values.
-        log: scrubbingLog(logger),
+        // The adapter's retry warnings carry no values.
+        log: containerLog,
         ...(options.dispatcher && { dispatcher: options.dispatcher }),
       });
       datagridFactories.set(key, factory);
@@ -129,8 +132,6 @@ export function createHandler(options: HandlerOptions = {}) {
     let runId: string = randomUUID();
     const leaseOwner = invocationKeyOf(event, context?.awsRequestId) ?? runId;
     logger.appendKeys({ runId, leaseOwner });
-    const redactor = new Redactor();
-    const log = scrubbingLog(logger, redactor);
     try {
       const step = parseFleetStep(event);
       // A state machine step carries its run's id: the shards and the completion belong to the planned run.
@@ -139,38 +140,33 @@ export function createHandler(options: HandlerOptions = {}) {
       // Everything that can reject the invocation happens before the first AWS or Datagrid call.
       await tracing;
       const request = step ? undefined : parseInvocation(event);
-      const tableName = requiredEnv('STATE_TABLE_NAME');
+      const settings = requiredSettings();
       const config = await loadConfig(configFile());
       if (step?.action === 'plan') return planRun(config, step.event, runId, new Date(clock.now()));
-      const remaining = context?.getRemainingTimeInMillis?.() ?? LAMBDA_MAX_TIMEOUT_MS;
-
-      const { busName, eventSource } = deploymentSettingsFromEnv(process.env);
-      const runConfig = step?.action === 'shard' ? shardConfig(config, step.request, step.teamspaces) : config;
-      const adapters = createEngineAdapters({
-        clients: { secrets: secretsClient, dynamo: dynamoClient, events: eventsClient },
-        config: runConfig,
-        settings: { tableName, busName, eventSource },
-        clock,
-        log,
-        datagrid: datagridFactory(config),
-      });
-      if (step?.action === 'complete') return await completeRun(step, adapters.events);
-
-      const { summary, emitted } = await executeRun(
-        runConfig,
-        step?.action === 'shard' ? shardRequest(step.request) : request!,
-        runId,
-        {
-          ...adapters,
-          // A shard's summary is not the run's: `complete` sends the one MCP Rotation Run Completed event.
-          events: step?.action === 'shard' ? withoutRunCompleted(adapters.events) : adapters.events,
+      if (step?.action === 'complete') {
+        const events = createEventSink(eventsClient, {
+          busName: settings.busName,
+          source: settings.eventSource,
           clock,
-          log,
-          redactor,
-          timing: { deadlineAt: clock.now() + remaining },
-          leaseOwner,
-        },
-      );
+          log: containerLog,
+        });
+        return await completeRun(step, events);
+      }
+
+      const { summary, emitted } = await runOnAws({
+        clients: { secrets: secretsClient, dynamo: dynamoClient, events: eventsClient },
+        config: step?.action === 'shard' ? shardConfig(config, step.request, step.teamspaces) : config,
+        request: step?.action === 'shard' ? shardRequest(step.request) : request!,
+        runId,
+        settings,
+        clock,
+        log: (redactor) => scrubbingLog(logger, redactor),
+        ...(context?.getRemainingTimeInMillis && { remainingMs: context.getRemainingTimeInMillis() }),
+        datagrid: datagridFactory(config),
+        leaseOwner,
+        // A shard's summary is not the run's: `complete` sends the one MCP Rotation Run Completed event.
+        ...(step?.action === 'shard' && { events: withoutRunCompleted }),
+      });
       publishMetrics(summary);
       if (emitted.failed > 0)
         throw new Error(`Run ${runId}: ${emitted.failed} result event(s) could not be delivered to EventBridge`);
@@ -181,9 +177,9 @@ export function createHandler(options: HandlerOptions = {}) {
       if (failure) throw failure;
       return summary;
     } catch (error) {
-      // The stack too: Lambda reports it with the error, and it repeats the message as it was first written.
-      redactor.scrubError(error);
-      log.error('run failed', {
+      // runOnAws scrubbed what the run read out of the error (its message and its stack, which Lambda reports with
+      // it); nothing before the run reads a secret.
+      containerLog.error('run failed', {
         error: error instanceof Error ? { name: error.name, message: error.message } : describeCause(error),
       });
       throw error;

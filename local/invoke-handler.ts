@@ -117,7 +117,8 @@ function parseMarker(stdout: string): unknown {
   return line === undefined ? undefined : JSON.parse(line.slice(RESULT_MARKER.length));
 }
 
-async function readStdin(): Promise<string> {
+/** All of stdin, as UTF-8 (the event, in the child processes here and in bench/child.ts). */
+export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');

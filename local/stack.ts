@@ -27,7 +27,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RotationConfigFile } from '../lambda/config.ts';
+import type { RotationConfigFile } from '../lambda/config/schema.ts';
 import { startDatagridEmulator } from './datagrid-emulator.ts';
 import type { DatagridEmulator, DatagridEmulatorOptions } from './datagrid-emulator.ts';
 import { invokeHandler } from './invoke-handler.ts';

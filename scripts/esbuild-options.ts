@@ -15,6 +15,27 @@ export const CHUNKS_DIR_NAME = 'chunks';
 export const CLI_ENTRY = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
 export const CLI_BUNDLE_FILE_NAME = 'cli.mjs';
 
+const PACKAGE_VERSION_NAMESPACE = 'package-version';
+const VERSION_MODULE = fileURLToPath(new URL('../lambda/version.ts', import.meta.url));
+
+/**
+ * package.json as lambda/version.ts imports it: a bundle gets its `version` only. esbuild keeps every field of a
+ * JSON file imported whole (its name, scripts, dependencies...), and the Lambda would parse them at every cold start.
+ */
+export const packageVersionOnly: Plugin = {
+  name: 'package-version-only',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/package\.json$/ }, (args) =>
+      // Relative, so the source maps name no directory of the machine that built the bundle.
+      args.importer === VERSION_MODULE ? { path: 'package.json', namespace: PACKAGE_VERSION_NAMESPACE } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: PACKAGE_VERSION_NAMESPACE }, async () => {
+      const { version } = JSON.parse(await readFile(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string };
+      return { contents: JSON.stringify({ version }), loader: 'json' };
+    });
+  },
+};
+
 /** What the Lambda and the CLI bundle have in common. */
 const commonOptions: BuildOptions = {
   bundle: true,
@@ -27,6 +48,7 @@ const commonOptions: BuildOptions = {
   mainFields: ['module', 'main'],
   legalComments: 'none',
   logLevel: 'warning',
+  plugins: [packageVersionOnly],
   // Some AWS SDK dependencies (and undici) still call require(); give every ESM output file one.
   banner: {
     js: "import { createRequire as __rotatorCreateRequire } from 'node:module'; const require = __rotatorCreateRequire(import.meta.url);",
@@ -80,7 +102,7 @@ export const privateMcpSdk: Plugin = {
 export function lambdaBuildOptions(outdir: string): BuildOptions {
   return {
     ...commonOptions,
-    plugins: [privateMcpSdk],
+    plugins: [packageVersionOnly, privateMcpSdk],
     entryPoints: { [BUNDLE_FILE_NAME.replace(/\.mjs$/, '')]: HANDLER_ENTRY },
     outdir,
     splitting: true,

@@ -2,7 +2,8 @@
 import { Option, type Command } from 'commander';
 import { access, constants, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { ROTATOR_NAME, ROTATOR_VERSION } from '../../lambda/constants.ts';
+import { ROTATOR_NAME } from '../../lambda/constants.ts';
+import { ROTATOR_VERSION } from '../../lambda/version.ts';
 import type { RunSummary } from '../../lambda/types/results.ts';
 import { runEngine, reportUndelivered } from '../engine-run.ts';
 import { awsIdentity, ConfigDigest, jsonEvidence } from '../evidence.ts';

@@ -7,7 +7,7 @@
  */
 import type { Dispatcher } from 'undici';
 import * as z from 'zod/mini';
-import { USER_AGENT } from '../constants.ts';
+import { USER_AGENT } from '../version.ts';
 import { Redactor } from '../engine/redactor.ts';
 import { echo } from '../echo.ts';
 import { DatagridError, DatagridInvalidAnswerError, DatagridOutcomeUnknownError, describeCause } from '../errors.ts';
@@ -120,210 +120,254 @@ interface Failure {
 
 type AttemptResult<T> = { ok: true; value: T } | { ok: false; failure: Failure };
 
+/** What one client's requests share: the transport, the limits, the clock, the API key and the rate-limit gate. */
+interface ClientContext {
+  baseUrl: string;
+  transport: ReturnType<typeof undiciTransport>;
+  clock: Clock;
+  log: Log | undefined;
+  random: () => number;
+  maxAttempts: number;
+  requestTimeoutMs: number;
+  apiKey: string;
+  /** One gate per client: every request of a run meets Datagrid's rate limit together (throttle-gate.ts). */
+  gate: ThrottleGate;
+}
+
 export function createDatagridApiFactory(
   options: DatagridClientOptions,
 ): (apiKey: string) => DatagridApi & Required<Pick<DatagridApi, 'secrets'>> {
+  checkLimits(options);
+  const transport = undiciTransport(options.dispatcher, {
+    timeoutMs: options.requestTimeoutMs,
+    maxResponseBytes: MAX_BODY_BYTES,
+  });
+  const shared = {
+    baseUrl: options.baseUrl.replace(/\/+$/, ''),
+    transport,
+    clock: options.clock,
+    log: options.log,
+    random: options.random ?? Math.random,
+    maxAttempts: options.maxAttempts,
+    requestTimeoutMs: options.requestTimeoutMs,
+  };
+  return (apiKey: string) => {
+    const ctx: ClientContext = { ...shared, apiKey, gate: new ThrottleGate(options.clock) };
+    const perform: Perform = (call, requestOptions) => performCall(ctx, call, requestOptions);
+    return {
+      ...serverCalls(perform),
+      // Delivery `secretReference`: the secrets API and the PATCH of a reference (adapters/datagrid-secrets.ts).
+      secrets: secretsCalls(perform, parseServer),
+    };
+  };
+}
+
+function checkLimits(options: DatagridClientOptions): void {
   if (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1) {
     throw new RangeError(`maxAttempts: expected an integer >= 1, got ${options.maxAttempts}`);
   }
   if (!(options.requestTimeoutMs > 0)) {
     throw new RangeError(`requestTimeoutMs: expected a number > 0, got ${options.requestTimeoutMs}`);
   }
-  const baseUrl = options.baseUrl.replace(/\/+$/, '');
-  const transport = undiciTransport(options.dispatcher, {
-    timeoutMs: options.requestTimeoutMs,
-    maxResponseBytes: MAX_BODY_BYTES,
-  });
-  const random = options.random ?? Math.random;
-  const { clock, log, maxAttempts, requestTimeoutMs } = options;
+}
 
-  return (apiKey: string) => {
-    // One gate per client: every request of a run meets Datagrid's rate limit together (throttle-gate.ts).
-    const gate = new ThrottleGate(clock);
+/** The MCP server calls of the DatagridApi port. */
+function serverCalls(perform: Perform): Pick<DatagridApi, 'listServers' | 'getServer' | 'updateAuthorization'> {
+  return {
+    listServers(teamspaceId, requestOptions) {
+      return perform(
+        {
+          method: 'GET',
+          path: '/organization/mcp-servers',
+          teamspaceId,
+          serverId: undefined,
+          body: undefined,
+          secrets: [],
+          parse: parseServerList,
+        },
+        requestOptions,
+      );
+    },
+    getServer(teamspaceId, serverId, requestOptions) {
+      return perform(
+        {
+          method: 'GET',
+          path: serverPath(serverId),
+          teamspaceId,
+          serverId,
+          body: undefined,
+          secrets: [],
+          parse: (json) => parseServer(json, serverId),
+        },
+        requestOptions,
+      );
+    },
+    updateAuthorization(teamspaceId, serverId, authorization, requestOptions) {
+      return perform(
+        {
+          method: 'PATCH',
+          path: serverPath(serverId),
+          teamspaceId,
+          serverId,
+          body: JSON.stringify({ authorization }),
+          secrets: [authorization, credentialOf(authorization)],
+          parse: (json) => parseServer(json, serverId),
+        },
+        requestOptions,
+      );
+    },
+  };
+}
 
-    async function perform<T>(call: Call<T>, requestOptions: RequestOptions | undefined): Promise<T> {
-      const label = `${call.method} ${call.path}`;
-      if (call.serverId !== undefined && !isAddressableServerId(call.serverId)) {
-        throw new DatagridError(
-          'DATAGRID_REJECTED',
-          `${label} not sent: serverId must be a non-empty id other than "." and "..", got ${JSON.stringify(call.serverId)}`,
-          { attempts: 0 },
-        );
-      }
-      // A write whose answer any attempt lost may have landed: the caller must not assume it was not sent.
-      let unanswered = false;
-      for (let attempt = 1; ; attempt += 1) {
-        requestOptions?.onAttempt?.();
-        const ticket = await gate.acquire(attempt > 1);
-        let result: AttemptResult<T> | undefined;
-        try {
-          result = await attemptOnce(call);
-        } finally {
-          // attemptOnce turns every failure into a result; the finally only guards the gate against a bug.
-          gate.release(ticket, throttledFor(result));
-        }
-        if (result.ok) return result.value;
-        const { failure } = result;
-        unanswered ||= failure.unanswered === true;
-
-        const fail = (note = ''): DatagridError => {
-          const message = `${label} failed after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${failure.cause}${note}`;
-          const details = { status: failure.status, attempts: attempt };
-          if (call.method === 'PATCH' && unanswered) {
-            return new DatagridOutcomeUnknownError(
-              `${message} (an answer was lost: the change may have been applied)`,
-              details,
-            );
-          }
-          return failure.invalidAnswer
-            ? new DatagridInvalidAnswerError(message, details)
-            : new DatagridError(failure.code, message, details);
-        };
-        if (!failure.retryable) throw fail(failure.declinedByServer ? ' (the server said not to retry)' : '');
-        if (attempt >= maxAttempts) throw fail();
-        const waitMs = failure.requestedWaitMs ?? backoffMs(attempt, random);
-        const { deadlineAt } = requestOptions ?? {};
-        if (deadlineAt !== undefined && clock.now() + waitMs + requestTimeoutMs > deadlineAt) {
-          throw fail(' (not retried: no time for another attempt before the deadline)');
-        }
-        log?.warn('Datagrid request failed; retrying', {
-          request: label,
-          attempt,
-          status: failure.status,
-          cause: failure.cause,
-          waitMs: Math.round(waitMs),
-        });
-        await clock.sleep(waitMs);
-      }
+/** One logical request: attempts through the rate-limit gate, retried per retry-policy.ts until the deadline. */
+async function performCall<T>(
+  ctx: ClientContext,
+  call: Call<T>,
+  requestOptions: RequestOptions | undefined,
+): Promise<T> {
+  const label = `${call.method} ${call.path}`;
+  if (call.serverId !== undefined && !isAddressableServerId(call.serverId)) {
+    throw new DatagridError(
+      'DATAGRID_REJECTED',
+      `${label} not sent: serverId must be a non-empty id other than "." and "..", got ${JSON.stringify(call.serverId)}`,
+      { attempts: 0 },
+    );
+  }
+  const { clock, gate } = ctx;
+  // A write whose answer any attempt lost may have landed: the caller must not assume it was not sent.
+  let unanswered = false;
+  for (let attempt = 1; ; attempt += 1) {
+    requestOptions?.onAttempt?.();
+    const ticket = await gate.acquire(attempt > 1);
+    let result: AttemptResult<T> | undefined;
+    try {
+      result = await attemptOnce(ctx, call);
+    } finally {
+      // attemptOnce turns every failure into a result; the finally only guards the gate against a bug.
+      gate.release(ticket, throttledFor(result));
     }
+    if (result.ok) return result.value;
+    const { failure } = result;
+    unanswered ||= failure.unanswered === true;
 
-    async function attemptOnce<T>(call: Call<T>): Promise<AttemptResult<T>> {
-      const controller = new AbortController();
-      let timedOut = false;
-      // The global setTimeout (not AbortSignal.timeout) so that fake-timer tests control it too.
-      const timer = setTimeout(() => {
-        timedOut = true;
-        controller.abort();
-      }, requestTimeoutMs);
-      try {
-        const response = await transport({
-          url: `${baseUrl}${call.path}`,
-          method: call.method,
-          headers: headersFor(call),
-          body: call.body,
-          signal: controller.signal,
-        });
-        return await interpret(call, response);
-      } catch (error) {
-        if (timedOut) {
-          return {
-            ok: false,
-            failure: { ...transient(`no complete response within ${requestTimeoutMs} ms`), unanswered: true },
-          };
-        }
-        return { ok: false, failure: connectionFailure(error) };
-      } finally {
-        clearTimeout(timer);
-      }
+    const fail = (note = '') => failureError(call, failure, { attempt, unanswered, note });
+    if (!failure.retryable) throw fail(failure.declinedByServer ? ' (the server said not to retry)' : '');
+    if (attempt >= ctx.maxAttempts) throw fail();
+    const waitMs = failure.requestedWaitMs ?? backoffMs(attempt, ctx.random);
+    const { deadlineAt } = requestOptions ?? {};
+    if (deadlineAt !== undefined && clock.now() + waitMs + ctx.requestTimeoutMs > deadlineAt) {
+      throw fail(' (not retried: no time for another attempt before the deadline)');
     }
+    ctx.log?.warn('Datagrid request failed; retrying', {
+      request: label,
+      attempt,
+      status: failure.status,
+      cause: failure.cause,
+      waitMs: Math.round(waitMs),
+    });
+    await clock.sleep(waitMs);
+  }
+}
 
-    function headersFor(call: Call<unknown>): Record<string, string> {
-      const headers: Record<string, string> = {
-        authorization: `Bearer ${apiKey}`,
-        accept: 'application/json',
-        'user-agent': USER_AGENT,
-      };
-      if (call.teamspaceId !== undefined) headers['datagrid-teamspace'] = call.teamspaceId;
-      if (call.body !== undefined) headers['content-type'] = 'application/json';
-      return headers;
-    }
+/** The error a request ends with: a PATCH whose answer an attempt lost may have been applied. */
+function failureError(
+  call: Call<unknown>,
+  failure: Failure,
+  { attempt, unanswered, note }: { attempt: number; unanswered: boolean; note: string },
+): DatagridError {
+  const message = `${call.method} ${call.path} failed after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${failure.cause}${note}`;
+  const details = { status: failure.status, attempts: attempt };
+  if (call.method === 'PATCH' && unanswered) {
+    return new DatagridOutcomeUnknownError(
+      `${message} (an answer was lost: the change may have been applied)`,
+      details,
+    );
+  }
+  return failure.invalidAnswer
+    ? new DatagridInvalidAnswerError(message, details)
+    : new DatagridError(failure.code, message, details);
+}
 
-    async function interpret<T>(call: Call<T>, response: HttpResponse): Promise<AttemptResult<T>> {
-      const { statusCode: status, headers, body } = response;
-      if (status >= 200 && status < 300) {
-        const text = await readText(body, MAX_BODY_BYTES);
-        const parsed = parseJson(text, call.parse);
-        // A 2xx that is not our object (a proxy's page, another server's record) is transient, and it says nothing
-        // of whether a write landed.
-        return parsed.ok
-          ? parsed
-          : { ok: false, failure: { ...transient(parsed.problem, status), invalidAnswer: true, unanswered: true } };
-      }
-
-      const code = codeForStatus(status, call);
-      let cause = `HTTP ${status}`;
-      if (code === 'DATAGRID_REJECTED') {
-        const detail = datagridMessage(await readText(body, MAX_ERROR_BODY_BYTES), [apiKey, ...call.secrets]);
-        if (detail !== undefined) cause += `: ${detail}`;
-      } else {
-        // A connection is kept alive only once the body is consumed; its outcome does not matter here.
-        await body.dump().catch(() => undefined);
-        if (code === 'DATAGRID_AUTH_FAILED') cause += ': Datagrid refused the API key';
-        if (code === 'SERVER_NOT_FOUND') cause += `: no MCP server ${call.serverId} in ${teamspaceName(call)}`;
-      }
-      const shouldRetry = firstHeader(headers['x-should-retry']);
-      const retryable = !call.finalStatuses?.includes(status) && isRetryableResponse(status, shouldRetry);
+async function attemptOnce<T>(ctx: ClientContext, call: Call<T>): Promise<AttemptResult<T>> {
+  const { requestTimeoutMs } = ctx;
+  const controller = new AbortController();
+  let timedOut = false;
+  // The global setTimeout (not AbortSignal.timeout) so that fake-timer tests control it too.
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, requestTimeoutMs);
+  try {
+    const response = await ctx.transport({
+      url: `${ctx.baseUrl}${call.path}`,
+      method: call.method,
+      headers: headersFor(ctx.apiKey, call),
+      body: call.body,
+      signal: controller.signal,
+    });
+    return await interpret(ctx, call, response);
+  } catch (error) {
+    if (timedOut) {
       return {
         ok: false,
-        failure: {
-          code,
-          status,
-          cause,
-          retryable,
-          declinedByServer: !retryable && isRetryableStatus(status),
-          requestedWaitMs: retryable
-            ? requestedWaitMs(firstHeader(headers['retry-after-ms']), firstHeader(headers['retry-after']), clock.now())
-            : undefined,
-        },
+        failure: { ...transient(`no complete response within ${requestTimeoutMs} ms`), unanswered: true },
       };
     }
+    return { ok: false, failure: connectionFailure(error) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
-    return {
-      listServers(teamspaceId, requestOptions) {
-        return perform(
-          {
-            method: 'GET',
-            path: '/organization/mcp-servers',
-            teamspaceId,
-            serverId: undefined,
-            body: undefined,
-            secrets: [],
-            parse: parseServerList,
-          },
-          requestOptions,
-        );
-      },
-      getServer(teamspaceId, serverId, requestOptions) {
-        return perform(
-          {
-            method: 'GET',
-            path: serverPath(serverId),
-            teamspaceId,
-            serverId,
-            body: undefined,
-            secrets: [],
-            parse: (json) => parseServer(json, serverId),
-          },
-          requestOptions,
-        );
-      },
-      updateAuthorization(teamspaceId, serverId, authorization, requestOptions) {
-        return perform(
-          {
-            method: 'PATCH',
-            path: serverPath(serverId),
-            teamspaceId,
-            serverId,
-            body: JSON.stringify({ authorization }),
-            secrets: [authorization, credentialOf(authorization)],
-            parse: (json) => parseServer(json, serverId),
-          },
-          requestOptions,
-        );
-      },
-      // Delivery `secretReference`: the secrets API and the PATCH of a reference (adapters/datagrid-secrets.ts).
-      secrets: secretsCalls(perform, parseServer),
-    };
+function headersFor(apiKey: string, call: Call<unknown>): Record<string, string> {
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${apiKey}`,
+    accept: 'application/json',
+    'user-agent': USER_AGENT,
+  };
+  if (call.teamspaceId !== undefined) headers['datagrid-teamspace'] = call.teamspaceId;
+  if (call.body !== undefined) headers['content-type'] = 'application/json';
+  return headers;
+}
+
+/** A response as the call's answer, or as a failure saying whether and when to retry. */
+async function interpret<T>(ctx: ClientContext, call: Call<T>, response: HttpResponse): Promise<AttemptResult<T>> {
+  const { statusCode: status, headers, body } = response;
+  if (status >= 200 && status < 300) {
+    const text = await readText(body, MAX_BODY_BYTES);
+    const parsed = parseJson(text, call.parse);
+    // A 2xx that is not our object (a proxy's page, another server's record) is transient, and it says nothing
+    // of whether a write landed.
+    return parsed.ok
+      ? parsed
+      : { ok: false, failure: { ...transient(parsed.problem, status), invalidAnswer: true, unanswered: true } };
+  }
+
+  const code = codeForStatus(status, call);
+  let cause = `HTTP ${status}`;
+  if (code === 'DATAGRID_REJECTED') {
+    const detail = datagridMessage(await readText(body, MAX_ERROR_BODY_BYTES), [ctx.apiKey, ...call.secrets]);
+    if (detail !== undefined) cause += `: ${detail}`;
+  } else {
+    // A connection is kept alive only once the body is consumed; its outcome does not matter here.
+    await body.dump().catch(() => undefined);
+    if (code === 'DATAGRID_AUTH_FAILED') cause += ': Datagrid refused the API key';
+    if (code === 'SERVER_NOT_FOUND') cause += `: no MCP server ${call.serverId} in ${teamspaceName(call)}`;
+  }
+  const shouldRetry = firstHeader(headers['x-should-retry']);
+  const retryable = !call.finalStatuses?.includes(status) && isRetryableResponse(status, shouldRetry);
+  return {
+    ok: false,
+    failure: {
+      code,
+      status,
+      cause,
+      retryable,
+      declinedByServer: !retryable && isRetryableStatus(status),
+      requestedWaitMs: retryable
+        ? requestedWaitMs(firstHeader(headers['retry-after-ms']), firstHeader(headers['retry-after']), ctx.clock.now())
+        : undefined,
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 /**
- * The one HTTP client of the Datagrid adapter: undici. Production, the CLI and the tests all send through an undici
- * Dispatcher: by default the shared keep-alive Pool of the request's origin (see poolFor), in tests a MockAgent.
+ * The one HTTP client of the Datagrid adapter and of pre-flight: undici. Production, the CLI and the tests all send
+ * through an undici Dispatcher: by default the shared keep-alive Pool of the request's origin (see poolFor), in tests
+ * a MockAgent; pre-flight's fetch uses an Agent with the same guards (agentFor).
  *
  * undici is loaded with a dynamic import() (see loadUndici), not a static one: it is about 720 KB of bundled code,
  * which would make the Lambda's cold start about 1.5x that of a bundle of the three AWS SDK clients alone. The
@@ -8,7 +9,7 @@
  * import overlaps the run's first AWS reads, which always come before the first Datagrid request.
  */
 import type * as UndiciModule from 'undici';
-import type { Dispatcher, Pool } from 'undici';
+import type { Agent, Dispatcher, Pool } from 'undici';
 
 export interface HttpRequest {
   url: string;
@@ -71,6 +72,28 @@ export function preloadUndici(): void {
   loadUndici().catch(() => undefined);
 }
 
+/** What every dispatcher of the project guards: timeouts, keep-alive and the response size cap. */
+function dispatcherOptions(limits: PoolLimits): Pool.Options {
+  return {
+    connect: { timeout: limits.timeoutMs },
+    headersTimeout: limits.timeoutMs,
+    bodyTimeout: limits.timeoutMs,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    maxResponseSize: limits.maxResponseBytes,
+  };
+}
+
+/** One dispatcher per key for the life of the container; a failed load is not kept, so the next use tries again. */
+function sharedDispatcher<D>(cache: Map<string, Promise<D>>, key: string, create: (undici: Undici) => D): Promise<D> {
+  let dispatcher = cache.get(key);
+  if (!dispatcher) {
+    dispatcher = loadUndici().then(create);
+    cache.set(key, dispatcher);
+    dispatcher.catch(() => cache.delete(key));
+  }
+  return dispatcher;
+}
+
 const pools = new Map<string, Promise<Pool>>();
 
 /**
@@ -79,22 +102,18 @@ const pools = new Map<string, Promise<Pool>>();
  */
 export function poolFor(origin: string, limits: PoolLimits): Promise<Pool> {
   const key = JSON.stringify([origin, limits.timeoutMs, limits.maxResponseBytes]);
-  let pool = pools.get(key);
-  if (!pool) {
-    pool = loadUndici().then(
-      ({ Pool }) =>
-        new Pool(origin, {
-          connect: { timeout: limits.timeoutMs },
-          headersTimeout: limits.timeoutMs,
-          bodyTimeout: limits.timeoutMs,
-          keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-          maxResponseSize: limits.maxResponseBytes,
-        }),
-    );
-    pools.set(key, pool);
-    pool.catch(() => pools.delete(key));
-  }
-  return pool;
+  return sharedDispatcher(pools, key, ({ Pool }) => new Pool(origin, dispatcherOptions(limits)));
+}
+
+const agents = new Map<string, Promise<Agent>>();
+
+/**
+ * An Agent with the same guards for requests to many origins (pre-flight's MCP servers, one origin per server):
+ * it keeps a pool per origin while the origin has connections and drops it afterwards.
+ */
+export function agentFor(limits: PoolLimits): Promise<Agent> {
+  const key = JSON.stringify([limits.timeoutMs, limits.maxResponseBytes]);
+  return sharedDispatcher(agents, key, ({ Agent }) => new Agent(dispatcherOptions(limits)));
 }
 
 /**

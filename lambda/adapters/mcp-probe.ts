@@ -6,19 +6,23 @@
  *
  * What the probe sends where is decided here, not by the SDK: every request goes through `guardedFetch`, which
  * refuses any URL outside the base_url's origin (the Authorization value goes nowhere else) and refuses every 3xx
- * instead of following it (the SDK follows same-origin redirects by default). Error messages are built from what
- * this module saw (an HTTP status, a timeout, a refused redirect); SDK messages are never passed on, since they
- * may quote a response body.
+ * instead of following it (the SDK follows same-origin redirects by default). Underneath is undici's fetch over the
+ * project's dispatcher (http-transport.ts), with its timeouts and a response size cap. Error messages are built
+ * from what this module saw (an HTTP status, a timeout, a refused redirect); SDK messages are never passed on,
+ * since they may quote a response body.
  */
 import { createHash } from 'node:crypto';
 // Type-only imports: erased at build time, so the SDK stays out of the handler's own file.
 import type * as ClientModule from '@modelcontextprotocol/sdk/client/index.js';
 import type * as TransportModule from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { isLoopbackHost } from '../config.ts';
-import { ROTATOR_NAME, ROTATOR_VERSION } from '../constants.ts';
+import type { RequestInit as UndiciRequestInit } from 'undici';
+import { isLoopbackHost } from '../config/schema.ts';
+import { ROTATOR_NAME } from '../constants.ts';
+import { ROTATOR_VERSION } from '../version.ts';
 import { PreflightError, describeCause } from '../errors.ts';
 import type { McpProbe, ToolListing } from '../types/index.ts';
+import { agentFor, loadUndici } from './http-transport.ts';
 
 /** A server that pages `tools/list` forever is not one we can check. */
 const MAX_TOOL_PAGES = 100;
@@ -34,8 +38,29 @@ const loadSdk = (): Promise<Sdk> =>
   ]));
 
 export interface McpProbeOptions {
-  /** The fetch under the guard. @default globalThis.fetch */
+  /**
+   * The fetch under the guard. @default undici's fetch through the project's dispatcher (http-transport.ts,
+   * agentFor): connect, header and body timeouts, and a response size cap
+   */
   fetch?: FetchLike;
+}
+
+/** A tool list (names, descriptions, input schemas) is far below this; a larger answer fails the pre-flight. */
+const MAX_PREFLIGHT_RESPONSE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * undici's fetch (loaded on demand, like the SDK) over the shared Agent with the pre-flight's limits, rather than
+ * Node's global fetch, which has no size cap and its own connection pool.
+ */
+function undiciFetch(timeoutMs: number): FetchLike {
+  return async (url, init) => {
+    const [{ fetch }, dispatcher] = await Promise.all([
+      loadUndici(),
+      agentFor({ timeoutMs, maxResponseBytes: MAX_PREFLIGHT_RESPONSE_BYTES }),
+    ]);
+    // The same WHATWG types twice: undici's own, and the copy @types/node declares the globals with.
+    return fetch(url, { ...(init as UndiciRequestInit), dispatcher });
+  };
 }
 
 /** What the guard saw, for classifying a failure without the SDK's words. */
@@ -48,12 +73,15 @@ interface Observed {
 }
 
 export function createMcpProbe(options: McpProbeOptions = {}): McpProbe {
-  const baseFetch = options.fetch ?? ((url, init) => fetch(url, init));
   return {
     async listTools(baseUrl, authorization, { timeoutMs }) {
       const url = checkedUrl(baseUrl);
       const observed: Observed = {};
-      const guarded = guardedFetch(baseFetch, url.origin, observed);
+      let cut: (error: PreflightError) => void = () => undefined;
+      const answerCut = new Promise<never>((_, reject) => {
+        cut = reject;
+      });
+      const guarded = guardedFetch(options.fetch ?? undiciFetch(timeoutMs), url.origin, observed, cut);
       const [{ Client }, { StreamableHTTPClientTransport }] = await loadSdk();
       const transport = new StreamableHTTPClientTransport(url, {
         fetch: guarded,
@@ -84,7 +112,7 @@ export function createMcpProbe(options: McpProbeOptions = {}): McpProbe {
         return { toolCount: names.length, toolNamesSha256: sha256([...names].sort().join('\n')) };
       };
       try {
-        return await Promise.race([listAll(), timedOut]);
+        return await Promise.race([listAll(), timedOut, answerCut]);
       } catch (error) {
         throw classify(error, observed, url.origin);
       } finally {
@@ -116,9 +144,16 @@ function checkedUrl(baseUrl: string): URL {
 
 /**
  * Sends to `origin` only and never follows a redirect: a 3xx becomes an error. Records 401/403 and other failures
- * so the outcome is classified from the HTTP exchange, not from the SDK's error text.
+ * so the outcome is classified from the HTTP exchange, not from the SDK's error text. A POST's answer cut short
+ * (over the size cap, or its connection lost) is reported to `onCut` at once: the SDK would wait for it until the
+ * timeout.
  */
-function guardedFetch(base: FetchLike, origin: string, observed: Observed): FetchLike {
+function guardedFetch(
+  base: FetchLike,
+  origin: string,
+  observed: Observed,
+  onCut: (error: PreflightError) => void,
+): FetchLike {
   return async (input, init) => {
     const target = new URL(input instanceof URL ? input.href : input);
     if (target.origin !== origin) {
@@ -132,10 +167,55 @@ function guardedFetch(base: FetchLike, origin: string, observed: Observed): Fetc
       observed.refused ??= `the MCP server answered HTTP ${status} (a redirect); redirects are never followed`;
       throw new Error('redirect refused');
     }
+    const isPost = (init?.method ?? 'GET').toUpperCase() === 'POST';
     if (status === 401 || status === 403) observed.rejectedWith ??= status;
-    else if (status >= 400 && (init?.method ?? 'GET').toUpperCase() === 'POST') observed.failedWith ??= status;
-    return response;
+    else if (status >= 400 && isPost) observed.failedWith ??= status;
+    if (!isPost || response.body === null) return response;
+    return new Response(
+      reportingErrors(response.body, (error) => onCut(cutError(error, origin))),
+      response,
+    );
   };
+}
+
+/** The same body, calling `onError` when reading it fails. */
+function reportingErrors(
+  body: ReadableStream<Uint8Array>,
+  onError: (error: unknown) => void,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream({
+    async pull(controller) {
+      let chunk: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        chunk = await reader.read();
+      } catch (error) {
+        onError(error);
+        controller.error(error);
+        return;
+      }
+      if (chunk.done) controller.close();
+      else controller.enqueue(chunk.value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+}
+
+function cutError(error: unknown, origin: string): PreflightError {
+  if (codesOf(error).includes('UND_ERR_RES_EXCEEDED_MAX_SIZE')) {
+    return new PreflightError(
+      'PREFLIGHT_FAILED',
+      `the MCP server at ${origin} answered with more than ${MAX_PREFLIGHT_RESPONSE_BYTES / (1024 * 1024)} MiB`,
+    );
+  }
+  return new PreflightError('PREFLIGHT_FAILED', `the answer from ${origin} was cut: ${describeCause(causeOf(error))}`);
+}
+
+/** The `code`s of an error and its causes (fetch wraps undici's errors in a TypeError). */
+function codesOf(error: unknown): unknown[] {
+  const codes: unknown[] = [];
+  for (let e = error; e instanceof Error && codes.length < 5; e = e.cause) codes.push((e as { code?: unknown }).code);
+  return codes;
 }
 
 function classify(error: unknown, observed: Observed, origin: string): PreflightError {

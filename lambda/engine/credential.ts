@@ -85,9 +85,10 @@ export function buildAuthorization(template: string, credential: string): string
 }
 
 /**
- * Contract 5.1: the value must be able to travel as an HTTP header. Non-empty and not only whitespace, at most
- * MAX_AUTHORIZATION_LENGTH characters, no control character (U+0000-U+001F, U+007F: CR/LF would split the header,
- * NUL truncates it) and nothing above U+00FF (a header value is bytes; undici and Node reject wider characters).
+ * The value must be able to travel as an HTTP header (docs/events-and-results.md, step 1 of a rotation). Non-empty
+ * and not only whitespace, at most MAX_AUTHORIZATION_LENGTH characters, no control character (U+0000-U+001F,
+ * U+007F: CR/LF would split the header, NUL truncates it) and nothing above U+00FF (a header value is bytes; undici
+ * and Node reject wider characters).
  * Positions are 0-based UTF-16 indexes.
  */
 export function validateAuthorization(value: string): void {

@@ -5,7 +5,7 @@
  * every check has passed.
  */
 import { describeCause } from '../errors.ts';
-import type { McpServer, ResolvedTarget, SecretValue, TargetState } from '../types/index.ts';
+import type { McpServer, RequestOptions, ResolvedTarget, SecretValue, TargetState } from '../types/index.ts';
 import type { RotationResult } from '../types/results.ts';
 import { worstCaseTargetMs } from './budget.ts';
 import { workDeadlineOf, type ChangeOutcome, type DatagridTurn, type RunContext } from './context.ts';
@@ -18,7 +18,7 @@ import { leaseStillHeld, rollBack, rollbackRefusal } from './rollback.ts';
 import { sendPatch } from './send-patch.ts';
 import { statePkFor } from './state-key.ts';
 import { targetResult } from './target-result.ts';
-import { isHealthy, lastSyncedAtOf, toolCountOf, verifyResync } from './verify.ts';
+import { isHealthy, lastSyncedAtOf, toolCountOf, verifyResync, type VerifyOptions } from './verify.ts';
 
 /** Why a target whose worst case no longer fits before the deadline is not started. */
 export const DEADLINE_MESSAGE =
@@ -63,34 +63,111 @@ export function latestStartOf(ctx: RunContext, target: ResolvedTarget): number {
   return workDeadlineOf(ctx.timing) - worstCaseTargetMs(target, ctx.timing);
 }
 
-/** Rotate one target. Never throws: every failure becomes a `failed` result with a contract code. */
+/** Rotate one target. Never throws: every failure becomes a result with an error code (docs/events-and-results.md). */
 export async function rotateTarget(ctx: RunContext, inputs: TargetInputs): Promise<RotationResult> {
-  const { target, secret, state, server } = inputs;
-  const { clock, redactor, request } = ctx;
+  const { target, state } = inputs;
+  const { request } = ctx;
+  const tally = startTally(ctx, inputs);
+  const ready = readyInputs(ctx, inputs, tally);
+  if ('result' in ready) return ready.result;
+  const { secret, server, authorization } = ready;
+
+  const reason = rotationReason({ target, secret, state, server }, request.force);
+  const unchanged = () => tally.finish({ outcome: 'unchanged', ...observed(server) });
+  // An unchanged target by reference may still have secrets an earlier run left: it is cleaned up, not rotated.
+  const cleanupOnly = reason === undefined && !request.dryRun && cleanupDue(target, state);
+  if (reason === undefined && !cleanupOnly) return unchanged();
+
+  /** The first verification's health rules: Datagrid must see at least the tools the MCP server listed. */
+  let verifyTarget = target;
+  if (reason !== undefined) {
+    const checked = await preflightAndPlan(ctx, { target, server, authorization, reason }, tally);
+    if ('result' in checked) return checked.result;
+    verifyTarget = checked.verifyTarget;
+  }
+
+  const pk = statePkFor(target);
+  const leaseUntil = ctx.timing.deadlineAt + LEASE_MARGIN_MS;
+  const lease = await takeLease(ctx, pk, { expiresAt: leaseUntil, waitUntil: latestStartOf(ctx, target) });
+  if (lease === 'held-elsewhere') return cleanupOnly ? unchanged() : lockedResult(request.incidentId, tally);
+
+  const work: TargetWork = {
+    inputs: { ...inputs, secret, server },
+    authorization,
+    verifyTarget,
+    pk,
+    leaseUntil,
+    takenAfterWait: lease === 'taken-after-wait',
+    tally,
+    ...workOptions(ctx, tally),
+  };
+  // PATCH, verification and rollback: the part that loads Datagrid, run when the run's concurrency allows it.
+  const changed = await inDatagridTurn(ctx, tally, () =>
+    cleanupOnly ? cleanUp(ctx, work, unchanged) : changeCredential(ctx, work),
+  );
+  if ('refused' in changed) {
+    await releaseLease(ctx, pk, target);
+    if (cleanupOnly) return { ...unchanged(), deliveryNote: `clean-up postponed: ${changed.refused.message}` };
+    return tally.finish({ outcome: 'skipped', error: changed.refused });
+  }
+  return record(ctx, work, changed);
+}
+
+/** The result under construction: its fields so far, the Datagrid attempts, and the time spent waiting for a turn. */
+interface Tally {
+  /** Fields every result of this target carries (filled in as the target's inputs are read). */
+  base: RotationResult;
+  countAttempt: () => void;
+  /** Waiting for a Datagrid turn is queueing, not work on this target: not part of its duration. */
+  setWaited: (ms: number) => void;
+  finish: (fields: Partial<RotationResult>) => RotationResult;
+}
+
+function startTally(ctx: RunContext, { target, state }: TargetInputs): Tally {
+  const { clock } = ctx;
   const started = clock.now();
-  /** Time spent waiting for a Datagrid turn: queueing, not work on this target, so not part of its duration. */
   let waitedMs = 0;
   let attempts = 0;
-  const countAttempt = () => {
-    attempts += 1;
-  };
   const base = targetResult(
     target,
     state?.appliedVersionId !== undefined ? { previousVersionId: state.appliedVersionId } : {},
   );
-  const finish = (fields: Partial<RotationResult>): RotationResult => ({
-    ...base,
-    ...fields,
-    attempts,
-    durationMs: clock.now() - started - waitedMs,
-  });
+  return {
+    base,
+    countAttempt: () => {
+      attempts += 1;
+    },
+    setWaited: (ms) => {
+      waitedMs = ms;
+    },
+    finish: (fields) => ({ ...base, ...fields, attempts, durationMs: clock.now() - started - waitedMs }),
+  };
+}
 
+/** What the server showed: its status, tool count and last sync. */
+function observed(server: McpServer): Partial<RotationResult> {
+  const fields: Partial<RotationResult> = { status: server.status };
+  const tools = toolCountOf(server);
+  const synced = lastSyncedAtOf(server);
+  if (tools !== undefined) fields.toolCount = tools;
+  if (synced !== undefined) fields.lastSyncedAt = synced;
+  return fields;
+}
+
+/** The secret, the server and the Authorization value, or the failed result saying which could not be had. */
+function readyInputs(
+  ctx: RunContext,
+  { target, secret, server }: TargetInputs,
+  tally: Tally,
+): { secret: SecretValue; server: McpServer; authorization: string } | { result: RotationResult } {
+  const { redactor } = ctx;
+  const { base } = tally;
   if (!(server instanceof Error)) {
     base.serverName = server.name;
     const tools = toolCountOf(server);
     if (tools !== undefined) base.previousToolCount = tools;
   }
-  if (secret instanceof Error) return finish({ error: errorOf(secret, redactor) });
+  if (secret instanceof Error) return { result: tally.finish({ error: errorOf(secret, redactor) }) };
   base.secretArn = secret.arn;
   base.secretVersionId = secret.versionId;
 
@@ -99,192 +176,241 @@ export async function rotateTarget(ctx: RunContext, inputs: TargetInputs): Promi
     authorization = authorizationFor(secret, target);
     redactor.add(authorization);
   } catch (error) {
-    return finish({ error: errorOf(error, redactor) });
+    return { result: tally.finish({ error: errorOf(error, redactor) }) };
   }
-  if (server instanceof Error) return finish({ error: errorOf(server, redactor) });
+  if (server instanceof Error) return { result: tally.finish({ error: errorOf(server, redactor) }) };
+  return { secret, server, authorization };
+}
 
-  const reason = rotationReason({ target, secret, state, server }, request.force);
-  const observed = (s: McpServer): Partial<RotationResult> => {
-    const fields: Partial<RotationResult> = { status: s.status };
-    const tools = toolCountOf(s);
-    const synced = lastSyncedAtOf(s);
-    if (tools !== undefined) fields.toolCount = tools;
-    if (synced !== undefined) fields.lastSyncedAt = synced;
-    return fields;
-  };
-  const unchanged = () => finish({ outcome: 'unchanged', ...observed(server) });
-  // An unchanged target by reference may still have secrets an earlier run left: it is cleaned up, not rotated.
-  const cleanupOnly = reason === undefined && !request.dryRun && cleanupDue(target, state);
-  if (reason === undefined && !cleanupOnly) return unchanged();
+/**
+ * Pre-flight at the MCP server, then a dry run's answer: both before the lease, so a rejected credential and a plan
+ * write nothing. Gives the first verification's health rules when the rotation goes on.
+ */
+async function preflightAndPlan(
+  ctx: RunContext,
+  {
+    target,
+    server,
+    authorization,
+    reason,
+  }: { target: ResolvedTarget; server: McpServer; authorization: string; reason: string },
+  tally: Tally,
+): Promise<{ verifyTarget: ResolvedTarget } | { result: RotationResult }> {
+  const { clock, redactor } = ctx;
+  const preflightBy = latestStartOf(ctx, target);
+  if (target.preflight && clock.now() >= preflightBy) {
+    return { result: tally.finish({ outcome: 'skipped', error: { code: 'DEADLINE', message: DEADLINE_MESSAGE } }) };
+  }
+  const preflight = await preflightTarget(ctx.mcpProbe, target, server, authorization, redactor, {
+    deadlineAt: preflightBy,
+    now: () => clock.now(),
+  });
+  Object.assign(tally.base, preflightFields(preflight));
+  if (preflight?.status === 'failed') return { result: tally.finish({ ...observed(server), error: preflight.error }) };
 
-  /** The first verification's health rules: Datagrid must see at least the tools the MCP server listed. */
-  let verifyTarget = target;
-  if (reason !== undefined) {
-    // Pre-flight at the MCP server: before the dry-run answer and the lease, so a rejected credential writes nothing.
-    const preflightBy = latestStartOf(ctx, target);
-    if (target.preflight && clock.now() >= preflightBy) {
-      return finish({ outcome: 'skipped', error: { code: 'DEADLINE', message: DEADLINE_MESSAGE } });
-    }
-    const preflight = await preflightTarget(ctx.mcpProbe, target, server, authorization, redactor, {
-      deadlineAt: preflightBy,
-      now: () => clock.now(),
-    });
-    Object.assign(base, preflightFields(preflight));
-    if (preflight?.status === 'failed') return finish({ ...observed(server), error: preflight.error });
-    verifyTarget = withPreflightMinimum(target, base.preflightToolCount);
-
-    if (request.dryRun) {
-      return finish({
+  if (ctx.request.dryRun) {
+    return {
+      result: tally.finish({
         outcome: 'skipped',
         ...observed(server),
         planReason: reason,
         error: { code: 'DRY_RUN', message: `dry run: would rotate (${reason})` },
-      });
-    }
-  }
-
-  const pk = statePkFor(target);
-  const leaseUntil = ctx.timing.deadlineAt + LEASE_MARGIN_MS;
-  const incidentId = request.incidentId;
-  const lease = await takeLease(ctx, pk, { expiresAt: leaseUntil, waitUntil: latestStartOf(ctx, target) });
-  if (lease === 'held-elsewhere') {
-    if (cleanupOnly) return unchanged();
-    if (incidentId === undefined) {
-      return finish({
-        outcome: 'skipped',
-        error: { code: 'LOCKED', message: 'another run holds the lease on this target' },
-      });
-    }
-    // Failed, so the run throws and Lambda retries the incident; the mark keeps the holder from undoing it meanwhile.
-    return finish({
-      outcome: 'failed',
-      error: {
-        code: 'LOCKED',
-        message:
-          `another run held the lease on this target for as long as this run could wait; incident ${incidentId} ` +
-          'is marked on the target, so that run will not restore the previous credential; rotate again (a Lambda ' +
-          'retry does)',
-      },
-    });
-  }
-
-  const workDeadline = workDeadlineOf(ctx.timing);
-  const requestOptions = { deadlineAt: workDeadline, onAttempt: countAttempt };
-  const verifyOptions = {
-    clock,
-    pollIntervalMs: ctx.timing.pollIntervalMs,
-    maxPollIntervalMs: ctx.timing.maxPollIntervalMs,
-    request: requestOptions,
-    lastPollAt: workDeadline - ctx.timing.requestTimeoutMs,
-    ...(ctx.resyncTiming && { resyncTiming: ctx.resyncTiming }),
-  };
-  const record = async ({ result, applied, cleanupPending }: ChangeOutcome): Promise<RotationResult> => {
-    try {
-      await ctx.state.complete(pk, ctx.lease, {
-        serverId: target.serverId,
-        ...(target.teamspaceId !== undefined && { teamspaceId: target.teamspaceId }),
-        secretId: target.secretId,
-        runId: ctx.runId,
-        at: new Date(clock.now()).toISOString(),
-        outcome: result.outcome,
-        ...(result.error && { errorCode: result.error.code }),
-        ...(result.toolCount !== undefined && { toolCount: result.toolCount }),
-        ...(applied && {
-          applied: {
-            versionId: secret.versionId,
-            authorizationSecretId: applied.authorization_secret_id,
-            delivery: target.delivery,
-          },
-        }),
-        ...(incidentId !== undefined && result.outcome === 'rotated' && { resolvesIncident: true }),
-        ...(cleanupPending !== undefined && { cleanupPending }),
-      });
-    } catch (error) {
-      // The server is already on the new credential; an unrecorded version only costs a redundant rotation next run.
-      ctx.log.error('could not record target state', { target: target.key, cause: describeCause(error) });
-    }
-    return result;
-  };
-
-  // PATCH, verification and rollback: the part that loads Datagrid, run when the run's concurrency allows it.
-  const changeCredential = async (): Promise<ChangeOutcome> => {
-    if (cleanupOnly) {
-      const cleanup = await cleanUpSecrets(ctx, target, requestOptions, () => leaseStillHeld(ctx, pk, leaseUntil));
-      return {
-        result: { ...unchanged(), ...cleanupFields(ctx, cleanup.deleted, cleanup.notes) },
-        cleanupPending: !cleanup.complete,
-      };
-    }
-    let before = server;
-    if (lease === 'taken-after-wait') {
-      // The run that held the lease may have changed the server: verify against what it shows now.
-      try {
-        before = await ctx.api.getServer(target.teamspaceId, target.serverId, requestOptions);
-      } catch (error) {
-        return { result: finish({ error: errorOf(error, redactor) }) };
-      }
-    }
-    const rollbackOptions = { pk, leaseUntil, requestOptions, verifyOptions };
-    if (target.delivery === 'secretReference') {
-      return deliverByReference(ctx, {
-        target,
-        verifyTarget,
-        secret,
-        server: before,
-        authorization,
-        requestOptions,
-        verifyOptions,
-        finish,
-        observed,
-        refusal: () => rollbackRefusal(ctx, rollbackOptions),
-        leaseHeld: () => leaseStillHeld(ctx, pk, leaseUntil),
-        rollBackByValue: (failed) => rollBack(ctx, { ...inputs, secret }, failed, rollbackOptions),
-      });
-    }
-    const sent = await sendPatch(ctx, target, before, requestOptions, () =>
-      ctx.api.updateAuthorization(target.teamspaceId, target.serverId, authorization, requestOptions),
-    );
-    if ('failed' in sent) return { result: finish({ error: sent.failed }) };
-    const { updated, lostAnswer } = sent;
-    const verification = await verifyResync(ctx.api, verifyTarget, updated, before, verifyOptions);
-    if (verification.ok) {
-      if (lostAnswer !== undefined)
-        ctx.log.warn('PATCH answer lost, but it landed and verified', { target: target.key });
-      return {
-        result: finish({ outcome: 'rotated', ...observed(verification.server) }),
-        applied: verification.server,
-      };
-    }
-    const rollback = await rollBack(ctx, { ...inputs, secret }, verification, rollbackOptions);
-    const final = rollback.server ?? verification.server;
-    const notes = [verification.message, ...(lostAnswer !== undefined ? [lostAnswer] : []), rollback.note];
-    return {
-      result: finish({
-        outcome: 'failed',
-        rolledBack: rollback.ok,
-        ...observed(final),
-        error: { code: verification.code, message: redactor.scrub(notes.join('; ')) },
       }),
     };
-  };
+  }
+  return { verifyTarget: withPreflightMinimum(target, tally.base.preflightToolCount) };
+}
 
+/** Another run holds the lease: skipped, or failed for an incident (so the run throws and Lambda retries it). */
+function lockedResult(incidentId: string | undefined, tally: Tally): RotationResult {
+  if (incidentId === undefined) {
+    return tally.finish({
+      outcome: 'skipped',
+      error: { code: 'LOCKED', message: 'another run holds the lease on this target' },
+    });
+  }
+  // The mark keeps the holder from undoing the incident's rotation meanwhile.
+  return tally.finish({
+    outcome: 'failed',
+    error: {
+      code: 'LOCKED',
+      message:
+        `another run held the lease on this target for as long as this run could wait; incident ${incidentId} ` +
+        'is marked on the target, so that run will not restore the previous credential; rotate again (a Lambda ' +
+        'retry does)',
+    },
+  });
+}
+
+/** A target's Datagrid work under its lease. */
+interface TargetWork {
+  inputs: TargetInputs & { secret: SecretValue; server: McpServer };
+  authorization: string;
+  verifyTarget: ResolvedTarget;
+  pk: string;
+  leaseUntil: number;
+  /** The lease was taken after waiting for another run, which may have changed the server. */
+  takenAfterWait: boolean;
+  tally: Tally;
+  requestOptions: RequestOptions & { deadlineAt: number };
+  verifyOptions: VerifyOptions;
+}
+
+/** Datagrid requests end before the run's reserve; verification polls only while a request still fits. */
+function workOptions(ctx: RunContext, tally: Tally): Pick<TargetWork, 'requestOptions' | 'verifyOptions'> {
+  const workDeadline = workDeadlineOf(ctx.timing);
+  const requestOptions = { deadlineAt: workDeadline, onAttempt: tally.countAttempt };
+  return {
+    requestOptions,
+    verifyOptions: {
+      clock: ctx.clock,
+      pollIntervalMs: ctx.timing.pollIntervalMs,
+      maxPollIntervalMs: ctx.timing.maxPollIntervalMs,
+      request: requestOptions,
+      lastPollAt: workDeadline - ctx.timing.requestTimeoutMs,
+      ...(ctx.resyncTiming && { resyncTiming: ctx.resyncTiming }),
+    },
+  };
+}
+
+/** Runs `work` when the run's Datagrid concurrency allows; the wait for the turn is kept out of the duration. */
+async function inDatagridTurn(
+  ctx: RunContext,
+  tally: Tally,
+  work: () => Promise<ChangeOutcome>,
+): ReturnType<DatagridTurn> {
+  const { clock } = ctx;
   const waitFrom = clock.now();
   const changed = await (ctx.datagridTurn ?? runAtOnce)(() => {
-    waitedMs = clock.now() - waitFrom;
-    return changeCredential();
+    tally.setWaited(clock.now() - waitFrom);
+    return work();
   });
-  if ('refused' in changed) {
-    waitedMs = clock.now() - waitFrom;
+  if ('refused' in changed) tally.setWaited(clock.now() - waitFrom);
+  return changed;
+}
+
+/** An unchanged target by reference: delete the secrets earlier runs left, under the lease. */
+async function cleanUp(ctx: RunContext, work: TargetWork, unchanged: () => RotationResult): Promise<ChangeOutcome> {
+  const { pk, leaseUntil } = work;
+  const cleanup = await cleanUpSecrets(ctx, work.inputs.target, work.requestOptions, () =>
+    leaseStillHeld(ctx, pk, leaseUntil),
+  );
+  return {
+    result: { ...unchanged(), ...cleanupFields(ctx, cleanup.deleted, cleanup.notes) },
+    cleanupPending: !cleanup.complete,
+  };
+}
+
+/** Deliver the new credential (by value or by reference), verify the re-sync, roll back when it fails. */
+async function changeCredential(ctx: RunContext, work: TargetWork): Promise<ChangeOutcome> {
+  const { inputs, tally, requestOptions, verifyOptions, pk, leaseUntil } = work;
+  const { target, secret } = inputs;
+  let before = inputs.server;
+  if (work.takenAfterWait) {
+    // The run that held the lease may have changed the server: verify against what it shows now.
     try {
-      await ctx.state.releaseLease(pk, ctx.lease);
+      before = await ctx.api.getServer(target.teamspaceId, target.serverId, requestOptions);
     } catch (error) {
-      // The lease expires on its own; the next run only waits for that.
-      ctx.log.error('could not release the lease', { target: target.key, cause: describeCause(error) });
+      return { result: tally.finish({ error: errorOf(error, ctx.redactor) }) };
     }
-    if (cleanupOnly) return { ...unchanged(), deliveryNote: `clean-up postponed: ${changed.refused.message}` };
-    return finish({ outcome: 'skipped', error: changed.refused });
   }
-  return record(changed);
+  const rollbackOptions = { pk, leaseUntil, requestOptions, verifyOptions };
+  if (target.delivery === 'secretReference') {
+    return deliverByReference(ctx, {
+      target,
+      verifyTarget: work.verifyTarget,
+      secret,
+      server: before,
+      authorization: work.authorization,
+      requestOptions,
+      verifyOptions,
+      finish: tally.finish,
+      observed,
+      refusal: () => rollbackRefusal(ctx, rollbackOptions),
+      leaseHeld: () => leaseStillHeld(ctx, pk, leaseUntil),
+      rollBackByValue: (failed) => rollBack(ctx, inputs, failed, rollbackOptions),
+    });
+  }
+  return changeByValue(ctx, work, before, rollbackOptions);
+}
+
+/** Delivery `authorization`: PATCH the value, verify, and restore the previous value when verification fails. */
+async function changeByValue(
+  ctx: RunContext,
+  work: TargetWork,
+  before: McpServer,
+  rollbackOptions: Parameters<typeof rollBack>[3],
+): Promise<ChangeOutcome> {
+  const { inputs, tally, requestOptions } = work;
+  const { target } = inputs;
+  const sent = await sendPatch(ctx, target, before, requestOptions, () =>
+    ctx.api.updateAuthorization(target.teamspaceId, target.serverId, work.authorization, requestOptions),
+  );
+  if ('failed' in sent) return { result: tally.finish({ error: sent.failed }) };
+  const { updated, lostAnswer } = sent;
+  const verification = await verifyResync(ctx.api, work.verifyTarget, updated, before, work.verifyOptions);
+  if (verification.ok) {
+    if (lostAnswer !== undefined) ctx.log.warn('PATCH answer lost, but it landed and verified', { target: target.key });
+    return {
+      result: tally.finish({ outcome: 'rotated', ...observed(verification.server) }),
+      applied: verification.server,
+    };
+  }
+  const rollback = await rollBack(ctx, inputs, verification, rollbackOptions);
+  const final = rollback.server ?? verification.server;
+  const notes = [verification.message, ...(lostAnswer !== undefined ? [lostAnswer] : []), rollback.note];
+  return {
+    result: tally.finish({
+      outcome: 'failed',
+      rolledBack: rollback.ok,
+      ...observed(final),
+      error: { code: verification.code, message: ctx.redactor.scrub(notes.join('; ')) },
+    }),
+  };
+}
+
+/** The target's state after the change (and the lease released with it); a failed write is logged, not fatal. */
+async function record(
+  ctx: RunContext,
+  work: TargetWork,
+  { result, applied, cleanupPending }: ChangeOutcome,
+): Promise<RotationResult> {
+  const { target, secret } = work.inputs;
+  const { incidentId } = ctx.request;
+  try {
+    await ctx.state.complete(work.pk, ctx.lease, {
+      serverId: target.serverId,
+      ...(target.teamspaceId !== undefined && { teamspaceId: target.teamspaceId }),
+      secretId: target.secretId,
+      runId: ctx.runId,
+      at: new Date(ctx.clock.now()).toISOString(),
+      outcome: result.outcome,
+      ...(result.error && { errorCode: result.error.code }),
+      ...(result.toolCount !== undefined && { toolCount: result.toolCount }),
+      ...(applied && {
+        applied: {
+          versionId: secret.versionId,
+          authorizationSecretId: applied.authorization_secret_id,
+          delivery: target.delivery,
+        },
+      }),
+      ...(incidentId !== undefined && result.outcome === 'rotated' && { resolvesIncident: true }),
+      ...(cleanupPending !== undefined && { cleanupPending }),
+    });
+  } catch (error) {
+    // The server is already on the new credential; an unrecorded version only costs a redundant rotation next run.
+    ctx.log.error('could not record target state', { target: target.key, cause: describeCause(error) });
+  }
+  return result;
+}
+
+/** After a refused turn; the lease expires on its own if this fails, and the next run only waits for that. */
+async function releaseLease(ctx: RunContext, pk: string, target: ResolvedTarget): Promise<void> {
+  try {
+    await ctx.state.releaseLease(pk, ctx.lease);
+  } catch (error) {
+    ctx.log.error('could not release the lease', { target: target.key, cause: describeCause(error) });
+  }
 }
 
 /**

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import packageJson from '../../package.json' with { type: 'json' };
 import { DEFAULT_BUNDLE } from '../../local/invoke-handler.ts';
 
 /** Imports the bundle, calls the handler once with an event it rejects, and prints the module URLs loaded by each. */
@@ -51,5 +52,13 @@ describe('dist/handler.mjs', () => {
     expect(sources.filter((source) => /^mcp-sdk:|@modelcontextprotocol/.test(source))).toEqual([]);
     expect(sources.some((source) => source.includes('zod/v4/mini'))).toBe(true);
     expect(sources.filter((source) => source.includes('zod/v4/core/to-json-schema'))).toEqual([]);
+  });
+
+  it("carries package.json's version, not the rest of the manifest", () => {
+    const bundle = readFileSync(DEFAULT_BUNDLE, 'utf8');
+    expect(bundle).toContain(`{version:${JSON.stringify(packageJson.version)}}`);
+    expect(bundle).not.toContain(packageJson.description);
+    const { sources } = JSON.parse(readFileSync(`${DEFAULT_BUNDLE}.map`, 'utf8')) as { sources: string[] };
+    expect(sources).toContain('package-version:package.json');
   });
 });

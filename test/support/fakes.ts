@@ -19,16 +19,25 @@ import type {
   TargetState,
 } from '../../lambda/types/index.ts';
 
-/** Virtual time: sleep advances the clock at once, so polling and backoff cost no real time. */
+/**
+ * Virtual time: sleep records the wait and advances the clock at once, so polling and backoff cost no real time and
+ * tests can assert the waits. The one fake clock of the unit tests (`advance` moves time without a sleep).
+ */
 export class FakeClock implements Clock {
-  time = Date.parse('2026-11-24T12:00:00.000Z');
+  time: number;
   sleeps: number[] = [];
+  constructor(start = Date.parse('2026-11-24T12:00:00.000Z')) {
+    this.time = start;
+  }
   now = (): number => this.time;
   sleep = async (ms: number): Promise<void> => {
     this.sleeps.push(ms);
     this.time += ms;
     await Promise.resolve();
   };
+  advance(ms: number): void {
+    this.time += ms;
+  }
 }
 
 /**

@@ -6,32 +6,24 @@
 import { MockAgent } from 'undici';
 import type { MockPool } from 'undici';
 import { afterEach, beforeEach } from 'vitest';
-import type { Clock } from '../../lambda/types/index.ts';
+import { FakeClock } from './fakes.ts';
 
 export interface MockDatagrid {
   agent: MockAgent;
   pool: MockPool;
-  clock: Clock;
-  /** The clock's time, ms. */
-  now: number;
+  /** Starts at MOCK_START_MS for every test. */
+  clock: FakeClock;
 }
 
 export const MOCK_START_MS = 1_700_000_000_000;
 
 export function useMockDatagrid(origin: string): MockDatagrid {
   const mock = {} as MockDatagrid;
-  mock.clock = {
-    now: () => mock.now,
-    sleep: (ms) => {
-      mock.now += ms;
-      return Promise.resolve();
-    },
-  };
   beforeEach(() => {
     mock.agent = new MockAgent();
     mock.agent.disableNetConnect();
     mock.pool = mock.agent.get(origin);
-    mock.now = MOCK_START_MS;
+    mock.clock = new FakeClock(MOCK_START_MS);
   });
   afterEach(async () => {
     mock.agent.assertNoPendingInterceptors();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfigFile, loadConfigFileSync, parseConfig } from '../../lambda/config.ts';
-import { configJsonSchema, configJsonSchemaText } from '../../lambda/config-json-schema.ts';
+import { configJsonSchema, configJsonSchemaText } from '../../lambda/config/json-schema.ts';
 import {
   DEFAULT_BASE_URL,
   DEFAULT_CONCURRENCY,

@@ -5,9 +5,10 @@ import type { MockPool } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDatagridApiFactory } from '../../../lambda/adapters/datagrid.ts';
 import type { DatagridClientOptions } from '../../../lambda/adapters/datagrid.ts';
-import { USER_AGENT } from '../../../lambda/constants.ts';
+import { USER_AGENT } from '../../../lambda/version.ts';
 import { DatagridError, DatagridInvalidAnswerError, DatagridOutcomeUnknownError } from '../../../lambda/errors.ts';
 import type { Clock, Log, McpServer, RequestOptions } from '../../../lambda/types/index.ts';
+import { FakeClock } from '../../support/fakes.ts';
 
 const ORIGIN = 'https://api.datagrid.test';
 const BASE_URL = `${ORIGIN}/v1`;
@@ -37,19 +38,9 @@ function server(overrides: Partial<McpServer> = {}): McpServer {
 
 let agent: MockAgent;
 let pool: MockPool;
-let now: number;
-let sleeps: number[];
+let clock: FakeClock;
 let logged: { message: string; attributes?: Record<string, unknown> }[];
 
-/** Records waits instead of waiting, and moves time on by them so deadlines can be asserted exactly. */
-const clock: Clock = {
-  now: () => now,
-  sleep: (ms) => {
-    sleeps.push(ms);
-    now += ms;
-    return Promise.resolve();
-  },
-};
 const log: Log = {
   debug: (message, attributes) => logged.push({ message, attributes }),
   info: (message, attributes) => logged.push({ message, attributes }),
@@ -61,8 +52,8 @@ beforeEach(() => {
   agent = new MockAgent();
   agent.disableNetConnect();
   pool = agent.get(ORIGIN);
-  now = 1_700_000_000_000;
-  sleeps = [];
+  // Records waits instead of waiting, and moves time on by them so deadlines can be asserted exactly.
+  clock = new FakeClock(1_700_000_000_000);
   logged = [];
 });
 
@@ -388,22 +379,22 @@ describe('retries', () => {
     replyOnce(SERVER_PATH, 429, {}, { 'retry-after': '2' });
     replyOnce(SERVER_PATH, 200, server());
     await api().getServer(undefined, 'srv_1');
-    expect(sleeps).toEqual([2000]);
+    expect(clock.sleeps).toEqual([2000]);
   });
 
   it('waits until a Retry-After HTTP date, measured with the injected clock', async () => {
-    now = Date.parse('2025-01-01T00:00:00Z');
+    clock.time = Date.parse('2025-01-01T00:00:00Z');
     replyOnce(SERVER_PATH, 429, {}, { 'retry-after': 'Wed, 01 Jan 2025 00:00:03 GMT' });
     replyOnce(SERVER_PATH, 200, server());
     await api().getServer(undefined, 'srv_1');
-    expect(sleeps).toEqual([3000]);
+    expect(clock.sleeps).toEqual([3000]);
   });
 
   it('prefers retry-after-ms (milliseconds) over Retry-After', async () => {
     replyOnce(SERVER_PATH, 503, {}, { 'retry-after-ms': '1500', 'retry-after': '2' });
     replyOnce(SERVER_PATH, 200, server());
     await api().getServer(undefined, 'srv_1');
-    expect(sleeps).toEqual([1500]);
+    expect(clock.sleeps).toEqual([1500]);
   });
 
   it.each([['3600'], ['0'], ['-1'], ['soon'], ['Wed, 01 Jan 2020 00:00:00 GMT']])(
@@ -412,7 +403,7 @@ describe('retries', () => {
       replyOnce(SERVER_PATH, 429, {}, { 'retry-after': value });
       replyOnce(SERVER_PATH, 200, server());
       await api().getServer(undefined, 'srv_1');
-      expect(sleeps).toEqual([250]); // random 0.5 x 500 ms
+      expect(clock.sleeps).toEqual([250]); // random 0.5 x 500 ms
     },
   );
 
@@ -441,7 +432,7 @@ describe('retries', () => {
     expect(error.code).toBe('DATAGRID_AUTH_FAILED');
     expect(error.attempts).toBe(1);
     expect(options.count()).toBe(1);
-    expect(sleeps).toEqual([]);
+    expect(clock.sleeps).toEqual([]);
   });
 
   it('backs off exponentially with full jitter, capped at 8 s', async () => {
@@ -450,7 +441,7 @@ describe('retries', () => {
     const error = await failure(api({ maxAttempts: 7, random: () => draws.shift()! }).getServer(undefined, 'srv_1'));
     expect(error.attempts).toBe(7);
     // Ceilings 500, 1000, 2000, 4000, 8000, 8000 ms, each scaled by the draw (0 allowed: full jitter).
-    expect(sleeps).toEqual([499.5, 500, 0, 1000, 7992, 7992]);
+    expect(clock.sleeps).toEqual([499.5, 500, 0, 1000, 7992, 7992]);
     expect(draws).toEqual([]);
   });
 
@@ -460,7 +451,7 @@ describe('retries', () => {
     const error = await failure(api({ maxAttempts: 3 }).getServer(undefined, 'srv_1', options));
     expect(options.count()).toBe(3);
     expect(error.attempts).toBe(3);
-    expect(sleeps).toHaveLength(2);
+    expect(clock.sleeps).toHaveLength(2);
   });
 
   it('succeeds on the last allowed attempt', async () => {
@@ -474,27 +465,27 @@ describe('retries', () => {
   it('stops early when the deadline cannot fit the wait plus one more attempt', async () => {
     // Timeout 1000 ms, draws 1: waits 500, 1000, then 2000 would end at 1500 + 2000 + 1000 > 2500.
     for (let i = 0; i < 3; i += 1) replyOnce(SERVER_PATH, 503);
-    const options = counting({ deadlineAt: now + 2_500 });
+    const options = counting({ deadlineAt: clock.time + 2_500 });
     const error = await failure(api({ maxAttempts: 10, random: () => 1 }).getServer(undefined, 'srv_1', options));
     expect(error.attempts).toBe(3);
     expect(options.count()).toBe(3);
-    expect(sleeps).toEqual([500, 1000]);
+    expect(clock.sleeps).toEqual([500, 1000]);
     expect(error.code).toBe('DATAGRID_UNAVAILABLE');
     expect(error.message).toContain('deadline');
   });
 
   it('does not wait out a Retry-After that passes the deadline', async () => {
     replyOnce(SERVER_PATH, 429, {}, { 'retry-after': '30' });
-    const error = await failure(api().getServer(undefined, 'srv_1', { deadlineAt: now + 10_000 }));
+    const error = await failure(api().getServer(undefined, 'srv_1', { deadlineAt: clock.time + 10_000 }));
     expect(error.attempts).toBe(1);
-    expect(sleeps).toEqual([]);
+    expect(clock.sleeps).toEqual([]);
   });
 
   it('retries connection errors and names them without their message', async () => {
     pool.intercept({ path: SERVER_PATH, method: 'GET' }).replyWithError(new Error(`reset while sending ${API_KEY}`));
     replyOnce(SERVER_PATH, 200, server());
     await expect(api().getServer(undefined, 'srv_1')).resolves.toEqual(server());
-    expect(sleeps).toEqual([250]);
+    expect(clock.sleeps).toEqual([250]);
     expect(logged).toHaveLength(1);
     expect(logged[0]!.attributes).toMatchObject({ request: 'GET /organization/mcp-servers/srv_1', attempt: 1 });
   });
@@ -515,7 +506,7 @@ describe('retries', () => {
     pool.intercept({ path: SERVER_PATH, method: 'GET' }).reply(200, JSON.stringify(server())).delay(2_000);
     replyOnce(SERVER_PATH, 200, server());
     await expect(api({ requestTimeoutMs: 50 }).getServer(undefined, 'srv_1')).resolves.toEqual(server());
-    expect(sleeps).toHaveLength(1);
+    expect(clock.sleeps).toHaveLength(1);
   });
 
   it('reports a timed-out last attempt as DATAGRID_UNAVAILABLE', async () => {

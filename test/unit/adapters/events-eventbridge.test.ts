@@ -9,7 +9,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createEventSink, putEventsEntrySize } from '../../../lambda/adapters/events-eventbridge.ts';
 import { PUT_EVENTS_MAX_BYTES } from '../../../lambda/constants.ts';
-import type { Clock, Log, OutgoingEvent } from '../../../lambda/types/ports.ts';
+import type { Log, OutgoingEvent } from '../../../lambda/types/ports.ts';
+import { FakeClock } from '../../support/fakes.ts';
 
 const SOURCE = 'datagrid.mcp-rotator'; // 20 bytes
 const DETAIL_TYPE = 'MCP Credential Rotation Result'; // 30 bytes
@@ -17,15 +18,8 @@ const CANARY = 'CANARY-secret-value-8f2e1d';
 
 const eb = mockClient(EventBridgeClient);
 
-let sleeps: number[];
+let clock: FakeClock;
 let logged: { level: string; message: string; attributes?: Record<string, unknown> }[];
-const clock: Clock = {
-  now: () => 0,
-  sleep: (ms) => {
-    sleeps.push(ms);
-    return Promise.resolve();
-  },
-};
 const log: Log = {
   debug: (message, attributes) => logged.push({ level: 'debug', message, attributes }),
   info: (message, attributes) => logged.push({ level: 'info', message, attributes }),
@@ -70,7 +64,7 @@ const detailsOfCall = (call: number) =>
 
 beforeEach(() => {
   eb.reset();
-  sleeps = [];
+  clock = new FakeClock(0);
   logged = [];
 });
 
@@ -208,7 +202,7 @@ describe('emit', () => {
     expect(report).toStrictEqual({ sent: 12, failed: 0, calls: 3 });
     expect(entriesPerCall()).toEqual([10, 2, 6]);
     expect(detailsOfCall(2)).toEqual(['srv_1', 'srv_3', 'srv_5', 'srv_7', 'srv_9', 'srv_11']);
-    expect(sleeps).toEqual([100]);
+    expect(clock.sleeps).toEqual([100]);
   });
 
   it('counts an entry failed after maxRetries retries, with one call per attempt and growing waits', async () => {
@@ -220,7 +214,7 @@ describe('emit', () => {
 
     expect(report).toStrictEqual({ sent: 2, failed: 1, calls: 4 });
     expect(entriesPerCall()).toEqual([3, 1, 1, 1]);
-    expect(sleeps).toEqual([100, 200, 400]);
+    expect(clock.sleeps).toEqual([100, 200, 400]);
     const final = logged.find((l) => l.level === 'error');
     expect(final?.attributes).toMatchObject({ failed: 1, detailTypes: { [DETAIL_TYPE]: 1 } });
   });

@@ -26,6 +26,23 @@ async function httpServer(handler: (req: IncomingMessage, res: ServerResponse) =
   return `http://127.0.0.1:${port}`;
 }
 
+/** An MCP server built on the SDK (stateless, POST only) whose tools/list answers with `list(cursor)`. */
+function sdkServer(
+  list: (cursor: string | undefined) => {
+    tools: { name: string; description?: string; inputSchema: { type: 'object' } }[];
+    nextCursor?: string;
+  },
+): Promise<string> {
+  return httpServer((req, res) => {
+    if (req.method !== 'POST') return void res.writeHead(405).end();
+    const server = new Server({ name: 'test', version: '1.0.0' }, { capabilities: { tools: {} } });
+    server.setRequestHandler(ListToolsRequestSchema, (request) => list(request.params?.cursor));
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    res.on('close', () => void server.close());
+    void server.connect(transport).then(() => transport.handleRequest(req, res));
+  });
+}
+
 async function preflightError(promise: Promise<unknown>): Promise<PreflightError> {
   const error = await promise.then(
     () => undefined,
@@ -80,22 +97,26 @@ describe('MCP probe (pre-flight client)', () => {
 
   it('reads every page of tools/list', async () => {
     const pages = [['a', 'b'], ['c'], ['d', 'e']];
-    const url = await httpServer((req, res) => {
-      if (req.method !== 'POST') return void res.writeHead(405).end();
-      const server = new Server({ name: 'paging', version: '1.0.0' }, { capabilities: { tools: {} } });
-      server.setRequestHandler(ListToolsRequestSchema, (request) => {
-        const page = Number(request.params?.cursor ?? '0');
-        return {
-          tools: pages[page]!.map((name) => ({ name, inputSchema: { type: 'object' as const } })),
-          ...(page + 1 < pages.length && { nextCursor: String(page + 1) }),
-        };
-      });
-      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-      res.on('close', () => void server.close());
-      void server.connect(transport).then(() => transport.handleRequest(req, res));
+    const url = await sdkServer((cursor) => {
+      const page = Number(cursor ?? '0');
+      return {
+        tools: pages[page]!.map((name) => ({ name, inputSchema: { type: 'object' as const } })),
+        ...(page + 1 < pages.length && { nextCursor: String(page + 1) }),
+      };
     });
     const listing = await createMcpProbe().listTools(`${url}/mcp`, 'Bearer x-1234', { timeoutMs: 5000 });
     expect(listing.toolCount).toBe(5);
+  });
+
+  it('an answer over the size cap (4 MiB) is PREFLIGHT_FAILED at once: it goes through the project undici dispatcher', async () => {
+    const description = 'x'.repeat(5 * 1024 * 1024);
+    const url = await sdkServer(() => ({ tools: [{ name: 'big', description, inputSchema: { type: 'object' } }] }));
+    const started = Date.now();
+    const error = await preflightError(createMcpProbe().listTools(`${url}/mcp`, 'Bearer x-1234', { timeoutMs: 5000 }));
+    expect(error.code).toBe('PREFLIGHT_FAILED');
+    expect(error.message).toBe(`the MCP server at ${url} answered with more than 4 MiB`);
+    // At once, not when the pre-flight's time is up (Node's global fetch, with no cap, would have read it all).
+    expect(Date.now() - started).toBeLessThan(3000);
   });
 
   it('never follows a redirect, not even within the origin', async () => {

@@ -13,22 +13,10 @@ import {
   STATE_READ_MAX_ATTEMPTS,
   statePk,
 } from '../../../lambda/adapters/state-dynamodb.ts';
-import type { Clock } from '../../../lambda/types/ports.ts';
+import { FakeClock } from '../../support/fakes.ts';
 
 const TABLE = 'rotator-state';
 const ddb = mockClient(DynamoDBClient);
-
-function fakeClock(): Clock & { sleeps: number[] } {
-  const sleeps: number[] = [];
-  return {
-    sleeps,
-    now: () => 1_700_000_000_000,
-    sleep: (ms) => {
-      sleeps.push(ms);
-      return Promise.resolve();
-    },
-  };
-}
 
 function conditionFailed(): ConditionalCheckFailedException {
   return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
@@ -38,10 +26,10 @@ type Key = Record<string, AttributeValue>;
 const keysOf = (call: number): Key[] =>
   ddb.commandCalls(BatchGetItemCommand)[call]!.args[0].input.RequestItems![TABLE]!.Keys!;
 
-let clock: ReturnType<typeof fakeClock>;
+let clock: FakeClock;
 beforeEach(() => {
   ddb.reset();
-  clock = fakeClock();
+  clock = new FakeClock(1_700_000_000_000);
 });
 
 describe('statePk', () => {

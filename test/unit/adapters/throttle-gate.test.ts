@@ -3,29 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createDatagridApiFactory } from '../../../lambda/adapters/datagrid.ts';
 import { ThrottleGate } from '../../../lambda/adapters/throttle-gate.ts';
-import type { Clock } from '../../../lambda/types/index.ts';
+import { systemClock } from '../../../lambda/runtime.ts';
+import { FakeClock } from '../../support/fakes.ts';
 import { mcpServerFixture } from '../../support/mcp-server-fixture.ts';
-
-function fakeClock(): Clock & { sleeps: number[]; advance(ms: number): void } {
-  let now = 1_000;
-  const sleeps: number[] = [];
-  return {
-    sleeps,
-    now: () => now,
-    sleep: (ms) => {
-      sleeps.push(ms);
-      now += ms;
-      return Promise.resolve();
-    },
-    advance: (ms) => {
-      now += ms;
-    },
-  };
-}
 
 describe('ThrottleGate', () => {
   it('sets no limit and no pause before the first 429', async () => {
-    const clock = fakeClock();
+    const clock = new FakeClock(1_000);
     const gate = new ThrottleGate(clock);
     const tickets = await Promise.all(Array.from({ length: 50 }, () => gate.acquire()));
     expect(gate.inFlight).toBe(50);
@@ -35,7 +19,7 @@ describe('ThrottleGate', () => {
   });
 
   it('pauses every new request until the wait a 429 asked for has passed', async () => {
-    const clock = fakeClock();
+    const clock = new FakeClock(1_000);
     const gate = new ThrottleGate(clock);
     gate.release(await gate.acquire(), 300);
     clock.advance(100);
@@ -44,7 +28,7 @@ describe('ThrottleGate', () => {
   });
 
   it('cuts the in-flight limit to what succeeded while the refused request was under way, then raises it by 1/limit per success', async () => {
-    const clock = fakeClock();
+    const clock = new FakeClock(1_000);
     const gate = new ThrottleGate(clock);
     const tickets = await Promise.all(Array.from({ length: 10 }, () => gate.acquire()));
     clock.advance(10);
@@ -56,7 +40,7 @@ describe('ThrottleGate', () => {
   });
 
   it('never keeps the limit at or above what was in flight when a 429 came, and never below one', async () => {
-    const clock = fakeClock();
+    const clock = new FakeClock(1_000);
     const gate = new ThrottleGate(clock);
     const [a, b] = await Promise.all([gate.acquire(), gate.acquire()]);
     gate.release(a, 0); // nothing admitted meanwhile
@@ -65,7 +49,7 @@ describe('ThrottleGate', () => {
   });
 
   it('does not cut again for refusals of requests sent before the last cut', async () => {
-    const clock = fakeClock();
+    const clock = new FakeClock(1_000);
     const gate = new ThrottleGate(clock);
     const early = await Promise.all(Array.from({ length: 8 }, () => gate.acquire()));
     clock.advance(10);
@@ -83,7 +67,7 @@ describe('ThrottleGate', () => {
   });
 
   it('holds requests beyond the limit and lets them through as others finish', async () => {
-    const clock = fakeClock();
+    const clock = new FakeClock(1_000);
     const gate = new ThrottleGate(clock);
     const first = await Promise.all(Array.from({ length: 5 }, () => gate.acquire()));
     clock.advance(10);
@@ -130,7 +114,7 @@ describe('the Datagrid client under a global rate limit', () => {
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     try {
       const baseUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/v1`;
-      const clock: Clock = { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
+      const clock = systemClock;
       const api = createDatagridApiFactory({ baseUrl, requestTimeoutMs: 5_000, maxAttempts: 4, clock })('key');
       const outcomes = await Promise.allSettled(Array.from({ length: 60 }, () => api.getServer(undefined, 'srv_1')));
       expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);

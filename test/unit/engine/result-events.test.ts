@@ -4,9 +4,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createEventSink } from '../../../lambda/adapters/events-eventbridge.ts';
 import { Redactor } from '../../../lambda/engine/redactor.ts';
 import { ResultEvents } from '../../../lambda/engine/result-events.ts';
-import type { Clock, EmitReport, EventSink, OutgoingEvent } from '../../../lambda/types/index.ts';
+import type { EmitReport, EventSink, OutgoingEvent } from '../../../lambda/types/index.ts';
 import type { RotationResult, RunSummary } from '../../../lambda/types/results.ts';
-import { CapturingLog } from '../../support/fakes.ts';
+import { CapturingLog, FakeClock } from '../../support/fakes.ts';
 
 const CANARY = 'CANARY-token-5b7e19d2';
 
@@ -145,7 +145,7 @@ describe('ResultEvents', () => {
 
 describe('ResultEvents over the EventBridge sink', () => {
   const eb = mockClient(EventBridgeClient);
-  const clock: Clock = { now: () => 0, sleep: () => Promise.resolve() };
+  const clock = new FakeClock(0);
 
   beforeEach(() => eb.reset());
 
