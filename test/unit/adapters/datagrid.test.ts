@@ -5,7 +5,8 @@ import { createDatagridApiFactory } from '../../../lambda/adapters/datagrid.ts';
 import type { DatagridClientOptions } from '../../../lambda/adapters/datagrid.ts';
 import { USER_AGENT } from '../../../lambda/version.ts';
 import { DatagridError, DatagridInvalidAnswerError, DatagridOutcomeUnknownError } from '../../../lambda/errors.ts';
-import type { Clock, Log, McpServer, RequestOptions } from '../../../lambda/types/index.ts';
+import type { Clock, McpServer, RequestOptions } from '../../../lambda/types/index.ts';
+import { CapturingLog } from '../../support/fakes.ts';
 import { mcpServerFixture } from '../../support/mcp-server-fixture.ts';
 import { useMockDatagrid } from '../../support/mock-datagrid.ts';
 
@@ -30,17 +31,10 @@ const server = (fields: Partial<McpServer> = {}): McpServer =>
 
 // dg.clock records waits instead of waiting and moves time on by them, so deadlines can be asserted exactly.
 const dg = useMockDatagrid(ORIGIN);
-let logged: { message: string; attributes?: Record<string, unknown> }[];
-
-const log: Log = {
-  debug: (message, attributes) => logged.push({ message, attributes }),
-  info: (message, attributes) => logged.push({ message, attributes }),
-  warn: (message, attributes) => logged.push({ message, attributes }),
-  error: (message, attributes) => logged.push({ message, attributes }),
-};
+let log: CapturingLog;
 
 beforeEach(() => {
-  logged = [];
+  log = new CapturingLog();
 });
 
 function api(overrides: Partial<DatagridClientOptions> = {}) {
@@ -469,8 +463,8 @@ describe('retries', () => {
     replyOnce(SERVER_PATH, 200, server());
     await expect(api().getServer(undefined, 'srv_1')).resolves.toEqual(server());
     expect(dg.clock.sleeps).toEqual([250]);
-    expect(logged).toHaveLength(1);
-    expect(logged[0]!.attributes).toMatchObject({ request: 'GET /organization/mcp-servers/srv_1', attempt: 1 });
+    expect(log.lines).toHaveLength(1);
+    expect(log.lines[0]!.attributes).toMatchObject({ request: 'GET /organization/mcp-servers/srv_1', attempt: 1 });
   });
 
   it('reports exhausted connection errors as DATAGRID_UNAVAILABLE', async () => {
@@ -519,7 +513,7 @@ describe('secrets', () => {
     replyOnce(SERVER_PATH, 200, { ...server(), object: AUTHORIZATION, status: API_KEY }, {}, 'PATCH');
     messages.push((await failure(api({ maxAttempts: 1 }).updateAuthorization('ts_1', 'srv_1', AUTHORIZATION))).message);
 
-    const everything = JSON.stringify({ messages, logged });
+    const everything = JSON.stringify({ messages, log: log.lines });
     expect(messages).toHaveLength(statuses.length + 2);
     for (const canary of [API_KEY, TOKEN, AUTHORIZATION]) expect(everything).not.toContain(canary);
   });
