@@ -19,7 +19,7 @@ export interface RotatorAlarms {
   readonly functionErrors: Alarm;
   /** `RotationsFailed` >= 1. */
   readonly rotationsFailed: Alarm;
-  /** `RotationsSkipped` >= 1: a target was not rotated (`DEADLINE`, `LOCKED`, `HALTED`, or a dry run). */
+  /** `RotationsSkipped` >= 1: a target was not rotated (`DEADLINE`, `LOCKED`, `HALTED`); dry runs do not count. */
   readonly rotationsSkipped: Alarm;
   /** `AuditNoncompliant` >= 1. */
   readonly auditNoncompliant: Alarm;
@@ -147,7 +147,7 @@ export function createRotatorAlarms(scope: Construct, props: RotatorAlarmsProps)
     rotationsSkipped: alarm(
       'RotationsSkippedAlarm',
       rotatorMetric(ROTATOR_METRIC.rotationsSkipped),
-      'At least one target was skipped and not rotated (DEADLINE, LOCKED, HALTED, or DRY_RUN); the error code is in its MCP Credential Rotation Result event.',
+      "At least one target was skipped and not rotated (DEADLINE, LOCKED or HALTED; a dry run's DRY_RUN targets are RotationsPlanned and do not count); the error code is in its MCP Credential Rotation Result event.",
     ),
     auditNoncompliant: alarm(
       'AuditNoncompliantAlarm',

@@ -149,8 +149,9 @@ describe('with its defaults', () => {
       });
     });
 
-    it('alarms on a skipped target (a DEADLINE skip rotates nothing)', () => {
+    it('alarms on a skipped target (a DEADLINE skip rotates nothing), not on the targets a dry run planned', () => {
       expect(alarmOn(fx, 'RotationsSkipped')).toMatchObject({ Statistic: 'Sum', Threshold: 1 });
+      expect(alarms(fx).filter((alarm) => alarm.MetricName === 'RotationsPlanned')).toEqual([]);
     });
 
     it('every alarm but the heartbeat treats missing data as OK', () => {
@@ -293,6 +294,7 @@ describe('with its defaults', () => {
         'RotationsSucceeded',
         'RotationsUnchanged',
         'RotationsSkipped',
+        'RotationsPlanned',
         'RotationsFailed',
         'AuditCompliant',
         'AuditNoncompliant',
