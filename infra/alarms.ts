@@ -19,7 +19,7 @@ export interface RotatorAlarms {
   readonly functionErrors: Alarm;
   /** `RotationsFailed` >= 1. */
   readonly rotationsFailed: Alarm;
-  /** `RotationsSkipped` >= 1: a target was not rotated (`DEADLINE`, `LOCKED`, `HALTED`, or a dry run). */
+  /** `RotationsSkipped` >= 1: a target was not rotated (`DEADLINE`, `LOCKED`, `HALTED`); dry runs do not count. */
   readonly rotationsSkipped: Alarm;
   /** `AuditNoncompliant` >= 1. */
   readonly auditNoncompliant: Alarm;
@@ -61,6 +61,27 @@ const PERIOD = Duration.minutes(5);
 export const DURATION_ALARM_SHARE = 0.9;
 /** An async event older than this (or half of `maxEventAge`, if less) has been waiting behind other runs. */
 export const ASYNC_EVENT_AGE_LIMIT = Duration.minutes(5);
+
+/** CloudWatch refuses an alarm whose evaluation range (periods x period) exceeds 7 days: 168 one-hour periods. */
+export const HEARTBEAT_MAX_HOURS = 168;
+
+/**
+ * `heartbeatWindow` in whole hours (rounded up), the heartbeat alarm's number of one-hour periods. Throws at synth
+ * for a window CloudWatch would refuse at deploy (over 7 days after rounding) or one that is not positive.
+ */
+export function heartbeatHours(window: Duration): number {
+  const hours = window.toHours({ integral: false });
+  const whole = Math.ceil(hours);
+  if (!(hours > 0) || whole > HEARTBEAT_MAX_HOURS) {
+    const given = `${window.toString()} (${Number(hours.toFixed(2))} hours)`;
+    throw new Error(
+      `Invalid heartbeatWindow: ${given} is outside the allowed range: more than 0 and at most ` +
+        `${HEARTBEAT_MAX_HOURS} hours (7 days) once rounded up to whole hours, the longest range a CloudWatch alarm ` +
+        'can evaluate.',
+    );
+  }
+  return whole;
+}
 
 /** Every alarm of the set, for dashboards and composite alarms. */
 export function alarmList(alarms: RotatorAlarms): Alarm[] {
@@ -109,7 +130,7 @@ export function createRotatorAlarms(scope: Construct, props: RotatorAlarmsProps)
   const newDeadLetters = (queue: IQueue) => queue.metricNumberOfMessagesSent({ period: PERIOD, statistic: 'Sum' });
   const functionMetric = (metricName: string, statistic: string) =>
     fn.metric(metricName, { period: PERIOD, statistic });
-  const heartbeatHours = Math.max(1, Math.ceil(props.heartbeatWindow.toHours({ integral: false })));
+  const heartbeatPeriods = heartbeatHours(props.heartbeatWindow);
   const asyncAgeLimitMs = Math.min(ASYNC_EVENT_AGE_LIMIT.toMilliseconds(), props.maxEventAge.toMilliseconds() / 2);
 
   return {
@@ -126,7 +147,7 @@ export function createRotatorAlarms(scope: Construct, props: RotatorAlarmsProps)
     rotationsSkipped: alarm(
       'RotationsSkippedAlarm',
       rotatorMetric(ROTATOR_METRIC.rotationsSkipped),
-      'At least one target was skipped and not rotated (DEADLINE, LOCKED, HALTED, or DRY_RUN); the error code is in its MCP Credential Rotation Result event.',
+      "At least one target was skipped and not rotated (DEADLINE, LOCKED or HALTED; a dry run's DRY_RUN targets are RotationsPlanned and do not count); the error code is in its MCP Credential Rotation Result event.",
     ),
     auditNoncompliant: alarm(
       'AuditNoncompliantAlarm',
@@ -136,10 +157,10 @@ export function createRotatorAlarms(scope: Construct, props: RotatorAlarmsProps)
     heartbeat: alarm(
       'HeartbeatAlarm',
       rotatorMetric(ROTATOR_METRIC.runDurationMs, 'SampleCount', Duration.hours(1)),
-      `No rotation or audit run completed in ${heartbeatHours} hours: a schedule may be disabled or deleted, or the function never starts.`,
+      `No rotation or audit run completed in ${heartbeatPeriods} hours: a schedule may be disabled or deleted, or the function never starts.`,
       {
         comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
-        evaluationPeriods: heartbeatHours,
+        evaluationPeriods: heartbeatPeriods,
         treatMissingData: TreatMissingData.BREACHING,
         actionsEnabled: props.schedulesEnabled,
       },

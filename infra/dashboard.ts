@@ -67,6 +67,7 @@ export function createRotatorDashboard(scope: Construct, props: RotatorDashboard
         rotator(ROTATOR_METRIC.rotationsSucceeded, 'rotated'),
         rotator(ROTATOR_METRIC.rotationsUnchanged, 'unchanged'),
         rotator(ROTATOR_METRIC.rotationsSkipped, 'skipped'),
+        rotator(ROTATOR_METRIC.rotationsPlanned, 'planned (dry run)'),
         rotator(ROTATOR_METRIC.rotationsFailed, 'failed'),
       ],
     }),

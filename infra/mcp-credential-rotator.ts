@@ -230,7 +230,9 @@ export interface McpCredentialRotatorProps {
 
   /**
    * The heartbeat alarm fires when no run (rotation or audit) completed for this long; missing data counts as
-   * breaching. Rounded up to whole hours; keep it longer than the longest gap between two scheduled runs.
+   * breaching. Rounded up to whole hours; keep it longer than the longest gap between two scheduled runs. Must be
+   * more than 0 and at most 7 days (168 hours) once rounded, the longest range a CloudWatch alarm can evaluate: the
+   * construct throws otherwise.
    * @default Duration.hours(26)
    */
   readonly heartbeatWindow?: Duration;

@@ -26,6 +26,7 @@ export const ROTATOR_METRIC = {
   rotationsSucceeded: 'RotationsSucceeded',
   rotationsUnchanged: 'RotationsUnchanged',
   rotationsSkipped: 'RotationsSkipped',
+  rotationsPlanned: 'RotationsPlanned',
   auditCompliant: 'AuditCompliant',
   auditNoncompliant: 'AuditNoncompliant',
   runDurationMs: 'RunDurationMs',

@@ -3,7 +3,6 @@
  * summary, and throw (after every event is emitted) when a rotation target failed so retries and alarms see it.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -14,13 +13,13 @@ import { createEventSink } from './adapters/events-eventbridge.ts';
 import { preloadUndici } from './adapters/http-transport.ts';
 import { loadConfigFile } from './config.ts';
 import { targetKey } from './config/resolve.ts';
-import { DEFAULT_CONFIG_FILE, DETAIL_TYPE, ROTATOR_METRIC, ROTATOR_NAME } from './constants.ts';
+import { DEFAULT_CONFIG_FILE, DETAIL_TYPE, ROTATOR_NAME } from './constants.ts';
 import { failedRotations } from './engine/summary.ts';
 import { RotationFailedError, describeCause } from './errors.ts';
 import { parseFleetStep, planRun, runTotals, shardConfig, shardReport, shardRequest } from './fleet-steps.ts';
 import type { FleetStep, RunPlan, RunTotals, ShardReport } from './fleet-steps.ts';
 import { invocationKeyOf, parseInvocation } from './invocation.ts';
-import { createRotatorMetrics } from './metrics.ts';
+import { createRotatorMetrics, publishRunMetrics } from './metrics.ts';
 import { runOnAws } from './run-on-aws.ts';
 import { scrubbingLog, systemClock } from './runtime.ts';
 import { traceAwsClients } from './tracing.ts';
@@ -50,25 +49,6 @@ function requiredSettings(): DeploymentSettings {
   const { tableName, ...settings } = deploymentSettingsFromEnv(process.env);
   if (tableName === undefined) throw new Error('Environment variable STATE_TABLE_NAME is required');
   return { tableName, ...settings };
-}
-
-function publishMetrics(summary: RunSummary): void {
-  const { counts } = summary;
-  if (summary.action === 'rotate') {
-    metrics.addMetric(ROTATOR_METRIC.rotationsSucceeded, MetricUnit.Count, counts.rotated);
-    metrics.addMetric(ROTATOR_METRIC.rotationsUnchanged, MetricUnit.Count, counts.unchanged);
-    metrics.addMetric(ROTATOR_METRIC.rotationsFailed, MetricUnit.Count, counts.failed);
-    metrics.addMetric(ROTATOR_METRIC.rotationsSkipped, MetricUnit.Count, counts.skipped);
-  } else {
-    metrics.addMetric(ROTATOR_METRIC.auditCompliant, MetricUnit.Count, counts.compliant);
-    metrics.addMetric(ROTATOR_METRIC.auditNoncompliant, MetricUnit.Count, counts.noncompliant);
-  }
-  metrics.addMetric(
-    ROTATOR_METRIC.runDurationMs,
-    MetricUnit.Milliseconds,
-    Date.parse(summary.finishedAt) - Date.parse(summary.startedAt),
-  );
-  metrics.publishStoredMetrics();
 }
 
 function failureOf(summary: RunSummary): RotationFailedError | undefined {
@@ -167,7 +147,7 @@ export function createHandler(options: HandlerOptions = {}) {
         // A shard's summary is not the run's: `complete` sends the one MCP Rotation Run Completed event.
         ...(step?.action === 'shard' && { events: withoutRunCompleted }),
       });
-      publishMetrics(summary);
+      publishRunMetrics(metrics, summary);
       if (emitted.failed > 0)
         throw new Error(`Run ${runId}: ${emitted.failed} result event(s) could not be delivered to EventBridge`);
       // A shard reports its failed targets in its counts (one failed target must not stop the other shards).

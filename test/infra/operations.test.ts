@@ -149,8 +149,9 @@ describe('with its defaults', () => {
       });
     });
 
-    it('alarms on a skipped target (a DEADLINE skip rotates nothing)', () => {
+    it('alarms on a skipped target (a DEADLINE skip rotates nothing), not on the targets a dry run planned', () => {
       expect(alarmOn(fx, 'RotationsSkipped')).toMatchObject({ Statistic: 'Sum', Threshold: 1 });
+      expect(alarms(fx).filter((alarm) => alarm.MetricName === 'RotationsPlanned')).toEqual([]);
     });
 
     it('every alarm but the heartbeat treats missing data as OK', () => {
@@ -293,6 +294,7 @@ describe('with its defaults', () => {
         'RotationsSucceeded',
         'RotationsUnchanged',
         'RotationsSkipped',
+        'RotationsPlanned',
         'RotationsFailed',
         'AuditCompliant',
         'AuditNoncompliant',
@@ -334,10 +336,34 @@ describe('with the schedules disabled (first deploy)', () => {
     expect(alarmOn(fx, 'RunDurationMs').ActionsEnabled).toBe(false);
     expect(alarmOn(fx, 'RotationsFailed').ActionsEnabled).toBe(true);
   });
+});
 
-  it('a longer heartbeat window for sparser schedules, in whole hours', () => {
-    const fx = rotatorStack({ heartbeatWindow: Duration.days(8) });
-    expect(alarmOn(fx, 'RunDurationMs').EvaluationPeriods).toBe(192);
+describe('the heartbeat window', () => {
+  it.each([
+    [Duration.days(7), 168],
+    [Duration.minutes(167 * 60 + 1), 168],
+    [Duration.minutes(90), 2],
+    [Duration.seconds(1), 1],
+  ])('a heartbeat window of %s is rounded up to %i one-hour periods', (heartbeatWindow, periods) => {
+    const fx = rotatorStack({ heartbeatWindow });
+    const heartbeat = alarmOn(fx, 'RunDurationMs');
+    expect(heartbeat.Period).toBe(3600);
+    expect(heartbeat.EvaluationPeriods).toBe(periods);
+  });
+
+  // CloudWatch refuses an alarm that evaluates more than 7 days: caught at synth, not at deploy.
+  it.each([
+    [Duration.days(8), /Invalid heartbeatWindow: Duration\.days\(8\) \(192 hours\) is outside the allowed range/],
+    [
+      Duration.minutes(168 * 60 + 1),
+      /Invalid heartbeatWindow: Duration\.minutes\(10081\) \(168\.02 hours\) is outside/,
+    ],
+    [Duration.hours(0), /Invalid heartbeatWindow: Duration\.hours\(0\) \(0 hours\)/],
+  ])('rejects a heartbeat window of %s, naming the allowed range', (heartbeatWindow, message) => {
+    expect(() => rotatorStack({ heartbeatWindow })).toThrow(message);
+    expect(() => rotatorStack({ heartbeatWindow })).toThrow(
+      'more than 0 and at most 168 hours (7 days) once rounded up to whole hours',
+    );
   });
 });
 

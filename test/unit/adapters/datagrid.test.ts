@@ -1,14 +1,14 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MockAgent } from 'undici';
-import type { MockPool } from 'undici';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createDatagridApiFactory } from '../../../lambda/adapters/datagrid.ts';
 import type { DatagridClientOptions } from '../../../lambda/adapters/datagrid.ts';
 import { USER_AGENT } from '../../../lambda/version.ts';
 import { DatagridError, DatagridInvalidAnswerError, DatagridOutcomeUnknownError } from '../../../lambda/errors.ts';
-import type { Clock, Log, McpServer, RequestOptions } from '../../../lambda/types/index.ts';
-import { FakeClock } from '../../support/fakes.ts';
+import type { Clock, McpServer, RequestOptions } from '../../../lambda/types/index.ts';
+import { CapturingLog } from '../../support/fakes.ts';
+import { mcpServerFixture } from '../../support/mcp-server-fixture.ts';
+import { useMockDatagrid } from '../../support/mock-datagrid.ts';
 
 const ORIGIN = 'https://api.datagrid.test';
 const BASE_URL = `${ORIGIN}/v1`;
@@ -18,48 +18,23 @@ const AUTHORIZATION = `Bearer ${TOKEN}`;
 const SERVER_PATH = '/v1/organization/mcp-servers/srv_1';
 const LIST_PATH = '/v1/organization/mcp-servers';
 
-function server(overrides: Partial<McpServer> = {}): McpServer {
-  return {
-    object: 'mcp_server',
-    id: 'srv_1',
-    name: 'GitHub',
-    base_url: 'https://mcp.example.com/mcp',
-    transport: 'http',
-    status: 'active',
-    icon_url: null,
+/**
+ * srv_1 with a protocol version and both OAuth flags in its metadata, so the round trips show every optional field
+ * passes through the client's validation.
+ */
+const server = (fields: Partial<McpServer> = {}): McpServer =>
+  mcpServerFixture('srv_1', {
     protocol_version: '2025-06-18',
-    authorization_secret_id: 'sec_1',
     metadata: { requires_oauth: false, oauth_configured: false, tool_count: 3, last_synced_at: '2025-01-01T00:00:00Z' },
-    created_at: '2024-12-01T00:00:00Z',
-    updated_at: '2025-01-01T00:00:00Z',
-    ...overrides,
-  };
-}
+    ...fields,
+  });
 
-let agent: MockAgent;
-let pool: MockPool;
-let clock: FakeClock;
-let logged: { message: string; attributes?: Record<string, unknown> }[];
-
-const log: Log = {
-  debug: (message, attributes) => logged.push({ message, attributes }),
-  info: (message, attributes) => logged.push({ message, attributes }),
-  warn: (message, attributes) => logged.push({ message, attributes }),
-  error: (message, attributes) => logged.push({ message, attributes }),
-};
+// dg.clock records waits instead of waiting and moves time on by them, so deadlines can be asserted exactly.
+const dg = useMockDatagrid(ORIGIN);
+let log: CapturingLog;
 
 beforeEach(() => {
-  agent = new MockAgent();
-  agent.disableNetConnect();
-  pool = agent.get(ORIGIN);
-  // Records waits instead of waiting, and moves time on by them so deadlines can be asserted exactly.
-  clock = new FakeClock(1_700_000_000_000);
-  logged = [];
-});
-
-afterEach(async () => {
-  agent.assertNoPendingInterceptors();
-  await agent.close();
+  log = new CapturingLog();
 });
 
 function api(overrides: Partial<DatagridClientOptions> = {}) {
@@ -67,9 +42,9 @@ function api(overrides: Partial<DatagridClientOptions> = {}) {
     baseUrl: BASE_URL,
     requestTimeoutMs: 1_000,
     maxAttempts: 4,
-    clock,
+    clock: dg.clock,
     random: () => 0.5,
-    dispatcher: agent,
+    dispatcher: dg.agent,
     log,
     ...overrides,
   })(API_KEY);
@@ -83,7 +58,9 @@ function replyOnce(
   headers: Record<string, string> = {},
   method = 'GET',
 ) {
-  pool.intercept({ path, method }).reply(status, typeof data === 'string' ? data : JSON.stringify(data), { headers });
+  dg.pool
+    .intercept({ path, method })
+    .reply(status, typeof data === 'string' ? data : JSON.stringify(data), { headers });
 }
 
 interface Captured {
@@ -95,7 +72,7 @@ interface Captured {
 
 function capture(path: string, method: string, data: unknown): Captured[] {
   const seen: Captured[] = [];
-  pool.intercept({ path, method }).reply((opts) => {
+  dg.pool.intercept({ path, method }).reply((opts) => {
     const headers = Object.fromEntries(
       Object.entries(opts.headers as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v]),
     );
@@ -379,22 +356,22 @@ describe('retries', () => {
     replyOnce(SERVER_PATH, 429, {}, { 'retry-after': '2' });
     replyOnce(SERVER_PATH, 200, server());
     await api().getServer(undefined, 'srv_1');
-    expect(clock.sleeps).toEqual([2000]);
+    expect(dg.clock.sleeps).toEqual([2000]);
   });
 
   it('waits until a Retry-After HTTP date, measured with the injected clock', async () => {
-    clock.time = Date.parse('2025-01-01T00:00:00Z');
+    dg.clock.time = Date.parse('2025-01-01T00:00:00Z');
     replyOnce(SERVER_PATH, 429, {}, { 'retry-after': 'Wed, 01 Jan 2025 00:00:03 GMT' });
     replyOnce(SERVER_PATH, 200, server());
     await api().getServer(undefined, 'srv_1');
-    expect(clock.sleeps).toEqual([3000]);
+    expect(dg.clock.sleeps).toEqual([3000]);
   });
 
   it('prefers retry-after-ms (milliseconds) over Retry-After', async () => {
     replyOnce(SERVER_PATH, 503, {}, { 'retry-after-ms': '1500', 'retry-after': '2' });
     replyOnce(SERVER_PATH, 200, server());
     await api().getServer(undefined, 'srv_1');
-    expect(clock.sleeps).toEqual([1500]);
+    expect(dg.clock.sleeps).toEqual([1500]);
   });
 
   it.each([['3600'], ['0'], ['-1'], ['soon'], ['Wed, 01 Jan 2020 00:00:00 GMT']])(
@@ -403,7 +380,7 @@ describe('retries', () => {
       replyOnce(SERVER_PATH, 429, {}, { 'retry-after': value });
       replyOnce(SERVER_PATH, 200, server());
       await api().getServer(undefined, 'srv_1');
-      expect(clock.sleeps).toEqual([250]); // random 0.5 x 500 ms
+      expect(dg.clock.sleeps).toEqual([250]); // random 0.5 x 500 ms
     },
   );
 
@@ -432,7 +409,7 @@ describe('retries', () => {
     expect(error.code).toBe('DATAGRID_AUTH_FAILED');
     expect(error.attempts).toBe(1);
     expect(options.count()).toBe(1);
-    expect(clock.sleeps).toEqual([]);
+    expect(dg.clock.sleeps).toEqual([]);
   });
 
   it('backs off exponentially with full jitter, capped at 8 s', async () => {
@@ -441,7 +418,7 @@ describe('retries', () => {
     const error = await failure(api({ maxAttempts: 7, random: () => draws.shift()! }).getServer(undefined, 'srv_1'));
     expect(error.attempts).toBe(7);
     // Ceilings 500, 1000, 2000, 4000, 8000, 8000 ms, each scaled by the draw (0 allowed: full jitter).
-    expect(clock.sleeps).toEqual([499.5, 500, 0, 1000, 7992, 7992]);
+    expect(dg.clock.sleeps).toEqual([499.5, 500, 0, 1000, 7992, 7992]);
     expect(draws).toEqual([]);
   });
 
@@ -451,7 +428,7 @@ describe('retries', () => {
     const error = await failure(api({ maxAttempts: 3 }).getServer(undefined, 'srv_1', options));
     expect(options.count()).toBe(3);
     expect(error.attempts).toBe(3);
-    expect(clock.sleeps).toHaveLength(2);
+    expect(dg.clock.sleeps).toHaveLength(2);
   });
 
   it('succeeds on the last allowed attempt', async () => {
@@ -465,34 +442,34 @@ describe('retries', () => {
   it('stops early when the deadline cannot fit the wait plus one more attempt', async () => {
     // Timeout 1000 ms, draws 1: waits 500, 1000, then 2000 would end at 1500 + 2000 + 1000 > 2500.
     for (let i = 0; i < 3; i += 1) replyOnce(SERVER_PATH, 503);
-    const options = counting({ deadlineAt: clock.time + 2_500 });
+    const options = counting({ deadlineAt: dg.clock.time + 2_500 });
     const error = await failure(api({ maxAttempts: 10, random: () => 1 }).getServer(undefined, 'srv_1', options));
     expect(error.attempts).toBe(3);
     expect(options.count()).toBe(3);
-    expect(clock.sleeps).toEqual([500, 1000]);
+    expect(dg.clock.sleeps).toEqual([500, 1000]);
     expect(error.code).toBe('DATAGRID_UNAVAILABLE');
     expect(error.message).toContain('deadline');
   });
 
   it('does not wait out a Retry-After that passes the deadline', async () => {
     replyOnce(SERVER_PATH, 429, {}, { 'retry-after': '30' });
-    const error = await failure(api().getServer(undefined, 'srv_1', { deadlineAt: clock.time + 10_000 }));
+    const error = await failure(api().getServer(undefined, 'srv_1', { deadlineAt: dg.clock.time + 10_000 }));
     expect(error.attempts).toBe(1);
-    expect(clock.sleeps).toEqual([]);
+    expect(dg.clock.sleeps).toEqual([]);
   });
 
   it('retries connection errors and names them without their message', async () => {
-    pool.intercept({ path: SERVER_PATH, method: 'GET' }).replyWithError(new Error(`reset while sending ${API_KEY}`));
+    dg.pool.intercept({ path: SERVER_PATH, method: 'GET' }).replyWithError(new Error(`reset while sending ${API_KEY}`));
     replyOnce(SERVER_PATH, 200, server());
     await expect(api().getServer(undefined, 'srv_1')).resolves.toEqual(server());
-    expect(clock.sleeps).toEqual([250]);
-    expect(logged).toHaveLength(1);
-    expect(logged[0]!.attributes).toMatchObject({ request: 'GET /organization/mcp-servers/srv_1', attempt: 1 });
+    expect(dg.clock.sleeps).toEqual([250]);
+    expect(log.lines).toHaveLength(1);
+    expect(log.lines[0]!.attributes).toMatchObject({ request: 'GET /organization/mcp-servers/srv_1', attempt: 1 });
   });
 
   it('reports exhausted connection errors as DATAGRID_UNAVAILABLE', async () => {
     const reset = Object.assign(new Error('other side closed'), { name: 'SocketError', code: 'UND_ERR_SOCKET' });
-    pool.intercept({ path: SERVER_PATH, method: 'GET' }).replyWithError(reset).times(2);
+    dg.pool.intercept({ path: SERVER_PATH, method: 'GET' }).replyWithError(reset).times(2);
     const error = await failure(api({ maxAttempts: 2 }).getServer(undefined, 'srv_1'));
     expect(error.code).toBe('DATAGRID_UNAVAILABLE');
     expect(error.status).toBeUndefined();
@@ -503,14 +480,14 @@ describe('retries', () => {
   });
 
   it('times out an attempt that gets no response in requestTimeoutMs and retries it', async () => {
-    pool.intercept({ path: SERVER_PATH, method: 'GET' }).reply(200, JSON.stringify(server())).delay(2_000);
+    dg.pool.intercept({ path: SERVER_PATH, method: 'GET' }).reply(200, JSON.stringify(server())).delay(2_000);
     replyOnce(SERVER_PATH, 200, server());
     await expect(api({ requestTimeoutMs: 50 }).getServer(undefined, 'srv_1')).resolves.toEqual(server());
-    expect(clock.sleeps).toHaveLength(1);
+    expect(dg.clock.sleeps).toHaveLength(1);
   });
 
   it('reports a timed-out last attempt as DATAGRID_UNAVAILABLE', async () => {
-    pool.intercept({ path: SERVER_PATH, method: 'GET' }).reply(503, '').delay(2_000);
+    dg.pool.intercept({ path: SERVER_PATH, method: 'GET' }).reply(503, '').delay(2_000);
     const error = await failure(api({ requestTimeoutMs: 50, maxAttempts: 1 }).getServer(undefined, 'srv_1'));
     expect(error.code).toBe('DATAGRID_UNAVAILABLE');
     expect(error.message).toBe(
@@ -528,7 +505,7 @@ describe('secrets', () => {
       replyOnce(SERVER_PATH, status, echo, { 'x-should-retry': 'false' }, 'PATCH');
       messages.push((await failure(api().updateAuthorization('ts_1', 'srv_1', AUTHORIZATION))).message);
     }
-    pool
+    dg.pool
       .intercept({ path: SERVER_PATH, method: 'PATCH' })
       .replyWithError(new Error(`${AUTHORIZATION} ${API_KEY}`))
       .times(2);
@@ -536,7 +513,7 @@ describe('secrets', () => {
     replyOnce(SERVER_PATH, 200, { ...server(), object: AUTHORIZATION, status: API_KEY }, {}, 'PATCH');
     messages.push((await failure(api({ maxAttempts: 1 }).updateAuthorization('ts_1', 'srv_1', AUTHORIZATION))).message);
 
-    const everything = JSON.stringify({ messages, logged });
+    const everything = JSON.stringify({ messages, log: log.lines });
     expect(messages).toHaveLength(statuses.length + 2);
     for (const canary of [API_KEY, TOKEN, AUTHORIZATION]) expect(everything).not.toContain(canary);
   });

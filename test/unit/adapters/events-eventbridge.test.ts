@@ -9,8 +9,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createEventSink, putEventsEntrySize } from '../../../lambda/adapters/events-eventbridge.ts';
 import { PUT_EVENTS_MAX_BYTES } from '../../../lambda/constants.ts';
-import type { Log, OutgoingEvent } from '../../../lambda/types/ports.ts';
-import { FakeClock } from '../../support/fakes.ts';
+import type { OutgoingEvent } from '../../../lambda/types/ports.ts';
+import { CapturingLog, FakeClock } from '../../support/fakes.ts';
 
 const SOURCE = 'datagrid.mcp-rotator'; // 20 bytes
 const DETAIL_TYPE = 'MCP Credential Rotation Result'; // 30 bytes
@@ -19,13 +19,7 @@ const CANARY = 'CANARY-secret-value-8f2e1d';
 const eb = mockClient(EventBridgeClient);
 
 let clock: FakeClock;
-let logged: { level: string; message: string; attributes?: Record<string, unknown> }[];
-const log: Log = {
-  debug: (message, attributes) => logged.push({ level: 'debug', message, attributes }),
-  info: (message, attributes) => logged.push({ level: 'info', message, attributes }),
-  warn: (message, attributes) => logged.push({ level: 'warn', message, attributes }),
-  error: (message, attributes) => logged.push({ level: 'error', message, attributes }),
-};
+let log: CapturingLog;
 
 function sink(maxRetries?: number) {
   return createEventSink(new EventBridgeClient({}), { busName: 'ops-bus', source: SOURCE, clock, log, maxRetries });
@@ -65,7 +59,7 @@ const detailsOfCall = (call: number) =>
 beforeEach(() => {
   eb.reset();
   clock = new FakeClock(0);
-  logged = [];
+  log = new CapturingLog();
 });
 
 describe('putEventsEntrySize', () => {
@@ -142,7 +136,7 @@ describe('emit', () => {
 
     expect(report).toStrictEqual({ sent: 3, failed: 2, calls: 1 });
     expect(entriesPerCall()).toEqual([5]);
-    expect(logged.find((l) => l.level === 'warn')?.message).toMatch(/without saying which; they are not sent again/);
+    expect(log.lines.find((l) => l.level === 'warn')?.message).toMatch(/without saying which; they are not sent again/);
   });
 
   it('re-sends a batch whose answer counts every entry refused, even without per-entry results', async () => {
@@ -215,7 +209,7 @@ describe('emit', () => {
     expect(report).toStrictEqual({ sent: 2, failed: 1, calls: 4 });
     expect(entriesPerCall()).toEqual([3, 1, 1, 1]);
     expect(clock.sleeps).toEqual([100, 200, 400]);
-    const final = logged.find((l) => l.level === 'error');
+    const final = log.lines.find((l) => l.level === 'error');
     expect(final?.attributes).toMatchObject({ failed: 1, detailTypes: { [DETAIL_TYPE]: 1 } });
   });
 
@@ -231,7 +225,7 @@ describe('emit', () => {
 
     expect(await sink().emit([small(0), small(1)])).toStrictEqual({ sent: 2, failed: 0, calls: 2 });
     expect(entriesPerCall()).toEqual([2, 2]);
-    expect(logged.find((l) => l.level === 'warn')?.attributes).toMatchObject({ cause: 'ThrottlingException' });
+    expect(log.lines.find((l) => l.level === 'warn')?.attributes).toMatchObject({ cause: 'ThrottlingException' });
 
     eb.reset();
     eb.on(PutEventsCommand).rejects(throttled);
@@ -249,9 +243,9 @@ describe('emit', () => {
 
     expect(report).toStrictEqual({ sent: 2, failed: 1, calls: 1 });
     expect(detailsOfCall(0)).toEqual(['srv_0', 'srv_1']);
-    const error = logged.find((l) => l.level === 'error');
+    const error = log.lines.find((l) => l.level === 'error');
     expect(error?.attributes).toMatchObject({ detailType: 'MCP Credential Audit Result' });
-    expect(JSON.stringify(logged)).not.toContain(CANARY);
+    expect(log.text()).not.toContain(CANARY);
   });
 
   it('sends an entry of exactly 256 KB on its own', async () => {
@@ -268,7 +262,7 @@ describe('emit', () => {
   it('keeps event details and EventBridge error messages out of the logs', async () => {
     eb.on(PutEventsCommand).callsFake((input: PutEventsCommandInput) => respond(input, () => true));
     await sink(1).emit([{ detailType: DETAIL_TYPE, detail: { token: CANARY } }]);
-    expect(logged.length).toBeGreaterThan(0);
-    expect(JSON.stringify(logged)).not.toContain(CANARY);
+    expect(log.lines.length).toBeGreaterThan(0);
+    expect(log.text()).not.toContain(CANARY);
   });
 });

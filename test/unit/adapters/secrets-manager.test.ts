@@ -10,7 +10,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSecretSource, groupSecretIds } from '../../../lambda/adapters/secrets-manager.ts';
 import { InvalidSecretValueError, SecretError } from '../../../lambda/errors.ts';
-import type { Log, SecretValue } from '../../../lambda/types/index.ts';
+import type { SecretValue } from '../../../lambda/types/index.ts';
+import { CapturingLog } from '../../support/fakes.ts';
 
 const REGION = 'us-east-1';
 const LOCATION = `arn:aws:secretsmanager:${REGION}:123456789012:secret:`;
@@ -37,13 +38,7 @@ function nameOf(id: string): string {
 
 const sm = mockClient(SecretsManagerClient);
 const client = new SecretsManagerClient({ region: REGION });
-const logged: unknown[] = [];
-const log: Log = {
-  debug: (...args) => logged.push(args),
-  info: (...args) => logged.push(args),
-  warn: (...args) => logged.push(args),
-  error: (...args) => logged.push(args),
-};
+let log: CapturingLog;
 
 function batchInputs(): BatchGetSecretValueCommandInput[] {
   return sm.commandCalls(BatchGetSecretValueCommand).map((call) => call.args[0].input);
@@ -76,11 +71,11 @@ function errorAt(results: Map<string, SecretValue | Error>, id: string): Error {
 
 beforeEach(() => {
   sm.reset();
-  logged.length = 0;
+  log = new CapturingLog();
 });
 afterEach(() => {
   // The canary: no secret value reaches a log line, whatever the test did.
-  expect(JSON.stringify(logged)).not.toContain(CANARY);
+  expect(log.text()).not.toContain(CANARY);
 });
 
 describe('getCurrent', () => {
@@ -275,7 +270,7 @@ describe('getCurrent', () => {
         expect(valueAt(results, id).value).toBe(valueOf(id));
       }
     }
-    expect(logged).toHaveLength(1);
+    expect(log.lines).toHaveLength(1);
   });
 
   it('keeps the values of earlier pages when a later page fails', async () => {
