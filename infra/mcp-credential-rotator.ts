@@ -70,7 +70,7 @@ import { chooseOrchestration } from './orchestration.ts';
 import type { Orchestration } from './orchestration.ts';
 import { RotationStateMachine, mapConcurrency } from './state-machine.ts';
 
-import { DEFAULT_METRICS_NAMESPACE, ROTATOR_METRIC } from '../lambda/constants.ts';
+import { DEFAULT_METRICS_NAMESPACE, ROTATOR_METRIC, RUN_RECORD_EXPIRES_AT } from '../lambda/constants.ts';
 
 // The metric names are the handler's; re-exported for users of the construct.
 export { DEFAULT_METRICS_NAMESPACE, ROTATOR_METRIC };
@@ -161,7 +161,8 @@ export interface McpCredentialRotatorProps {
   readonly encryptionKey?: IKey;
 
   /**
-   * Existing state table (partition key `pk`, type String, no sort key).
+   * Existing state table (partition key `pk`, type String, no sort key). With orchestration `stateMachine`, enable
+   * its TTL on the attribute `expiresAt`: each run leaves one small record (`run#<runId>`) that expires after 2 days.
    * @default - an on-demand table with point-in-time recovery and KMS encryption (AWS managed, or `encryptionKey`)
    */
   readonly stateTable?: ITable;
@@ -614,6 +615,8 @@ export class McpCredentialRotator extends Construct {
       partitionKey: { name: 'pk', type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Removes the run records a state machine run's shards share for haltAfterFailures; target items have none.
+      timeToLiveAttribute: RUN_RECORD_EXPIRES_AT,
       ...(props.encryptionKey
         ? { encryption: TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.encryptionKey }
         : { encryption: TableEncryption.AWS_MANAGED }),

@@ -169,6 +169,8 @@ export function createHandler(options: HandlerOptions = {}) {
           redactor,
           timing: { deadlineAt: clock.now() + remaining },
           leaseOwner,
+          // haltAfterFailures holds for the run: every shard counts in, and heeds, the run's record in the table.
+          ...(step?.action === 'shard' && { haltScope: 'run' as const }),
         },
       );
       publishMetrics(summary);

@@ -232,6 +232,54 @@ describe('the synthesized state machine', () => {
     }
   }, 120_000);
 
+  it('halts the run as a whole when its first haltAfterFailures targets, over both shards, failed', async () => {
+    // 10: more than the ts4 shard's 8 targets, so that shard could never halt the run on its own tally.
+    await stack.writeConfig({
+      concurrency: { global: 4, perTeamspace: 2, haltAfterFailures: 10 },
+      targets: servers.map((server) => server.target),
+    });
+    const rejected = stack.datagrid.faults.add({
+      method: 'PATCH',
+      path: '/organization/mcp-servers/*',
+      fault: { type: 'server-error', status: 422 },
+    });
+    stack.datagrid.requestLog.length = 0;
+    try {
+      const execution = await execute(stack, definition, ROTATE_ALL);
+      expect(execution.ok).toBe(false);
+      expect(execution.error?.name).toBe('RunHalted');
+      expect(execution.tasks.filter((t) => t.state === STATE.complete)).toEqual([]);
+
+      const results = (await stack.receiveEvents()).filter((e) => e['detail-type'] === DETAIL_TYPE.rotationResult);
+      const codes = results.map((e) => (e.detail.error as { code: string }).code);
+      const failed = codes.filter((code) => code === 'DATAGRID_REJECTED').length;
+      // The 10 counted, plus at most the 3 others in flight (concurrency.global 4) when the tally tripped; with a
+      // tally per shard, the ts4 shard would have PATCHed all of its 8 and the other shard 10: 18 or more.
+      expect(failed).toBeGreaterThanOrEqual(10);
+      expect(failed).toBeLessThanOrEqual(13);
+      expect(requests(stack, 'PATCH')).toHaveLength(failed);
+      expect(codes.filter((code) => code === 'HALTED')).toHaveLength(32 - failed);
+      // A shard halted before 10 failures of its own: it heeded the other shard's failures too.
+      const shardOf = (e: (typeof results)[number]) => (e.detail.teamspaceId === 'ts4' ? 'ts4' : 'ts1-ts3');
+      const perShard = (shard: string, code: string) =>
+        results.filter((e) => shardOf(e) === shard && (e.detail.error as { code: string }).code === code).length;
+      const haltedEarly = ['ts1-ts3', 'ts4'].filter(
+        (shard) => perShard(shard, 'HALTED') > 0 && perShard(shard, 'DATAGRID_REJECTED') < 10,
+      );
+      expect(haltedEarly).not.toEqual([]);
+      const plan = execution.tasks.find((t) => t.state === STATE.plan)?.output as RunPlan;
+      expect(await stack.stateItems()).toContainEqual(
+        expect.objectContaining({ pk: `run#${plan.runId}`, finished: 10, failed: 10, expiresAt: expect.any(Number) }),
+      );
+    } finally {
+      rejected.remove();
+      await stack.writeConfig({
+        concurrency: { global: 4, perTeamspace: 2, haltAfterFailures: 3 },
+        targets: servers.map((server) => server.target),
+      });
+    }
+  }, 120_000);
+
   it('rejects a bad request in the plan, before any shard runs', async () => {
     const execution = await execute(stack, definition, { action: 'rotate', targets: ['nope'] });
     expect(execution.ok).toBe(false);
