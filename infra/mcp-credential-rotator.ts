@@ -293,7 +293,7 @@ export interface McpCredentialRotatorProps {
    * What runs a scheduled or event-triggered run: one function invocation (`function`, at most 15 minutes), or a
    * Standard Step Functions state machine that plans the run, rotates its teamspaces in shards (one invocation
    * each) and completes it (`stateMachine`). Direct invocations of the function keep running in one invocation.
-   * @default - `function` up to FUNCTION_ORCHESTRATION_MAX_TARGETS targets (1,000), else `stateMachine`
+   * @default - `function` up to FUNCTION_ORCHESTRATION_MAX_TARGETS targets (500), else `stateMachine`
    */
   readonly orchestration?: Orchestration;
 
