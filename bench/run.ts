@@ -268,5 +268,8 @@ async function main(): Promise<void> {
   }
 }
 
-// Importable (settings and types) without running the benchmark.
-if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
+// Importable (settings and types) without running the benchmark. `--fleet`: the 9,000-target fleet (bench/fleet.ts).
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  if (process.argv.includes('--fleet')) await (await import('./fleet.ts')).runFleetBenchmark();
+  else await main();
+}

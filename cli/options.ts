@@ -6,6 +6,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { Option, type Command } from 'commander';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
@@ -86,20 +87,33 @@ export interface OwnedAwsClients extends AwsClients {
   destroy(): void;
 }
 
+const clientConfig = (options: AwsOptions) => (options.region === undefined ? {} : { region: options.region });
+
+/** Without a region every call fails alike; say so once instead of once per target. */
+async function requireRegion(client: { config: { region: () => Promise<string> } }, destroy: () => void) {
+  try {
+    await client.config.region();
+  } catch {
+    destroy();
+    throw new UsageError('no AWS region: pass --region or set AWS_REGION (or a profile with a region)');
+  }
+}
+
 export async function createAwsClients(options: AwsOptions): Promise<OwnedAwsClients> {
-  const config = options.region === undefined ? {} : { region: options.region };
+  const config = clientConfig(options);
   const clients = {
     secrets: new SecretsManagerClient(config),
     dynamo: new DynamoDBClient(config),
     events: new EventBridgeClient(config),
   };
   const destroy = () => Object.values(clients).forEach((client) => client.destroy());
-  try {
-    // Without a region every call fails alike; say so once instead of once per target.
-    await clients.secrets.config.region();
-  } catch {
-    destroy();
-    throw new UsageError('no AWS region: pass --region or set AWS_REGION (or a profile with a region)');
-  }
+  await requireRegion(clients.secrets, destroy);
   return { ...clients, destroy };
+}
+
+/** The Step Functions client of `trigger --state-machine`; the caller destroys it. */
+export async function createSfnClient(options: AwsOptions): Promise<SFNClient> {
+  const sfn = new SFNClient(clientConfig(options));
+  await requireRegion(sfn, () => sfn.destroy());
+  return sfn;
 }

@@ -70,7 +70,7 @@ import { chooseOrchestration } from './orchestration.ts';
 import type { Orchestration } from './orchestration.ts';
 import { RotationStateMachine, mapConcurrency } from './state-machine.ts';
 
-import { DEFAULT_METRICS_NAMESPACE, ROTATOR_METRIC } from '../lambda/constants.ts';
+import { DEFAULT_METRICS_NAMESPACE, ROTATOR_METRIC, RUN_RECORD_EXPIRES_AT } from '../lambda/constants.ts';
 
 // The metric names are the handler's; re-exported for users of the construct.
 export { DEFAULT_METRICS_NAMESPACE, ROTATOR_METRIC };
@@ -161,7 +161,8 @@ export interface McpCredentialRotatorProps {
   readonly encryptionKey?: IKey;
 
   /**
-   * Existing state table (partition key `pk`, type String, no sort key).
+   * Existing state table (partition key `pk`, type String, no sort key). With orchestration `stateMachine`, enable
+   * its TTL on the attribute `expiresAt`: each run leaves one small record (`run#<runId>`) that expires after 2 days.
    * @default - an on-demand table with point-in-time recovery and KMS encryption (AWS managed, or `encryptionKey`)
    */
   readonly stateTable?: ITable;
@@ -294,7 +295,7 @@ export interface McpCredentialRotatorProps {
    * What runs a scheduled or event-triggered run: one function invocation (`function`, at most 15 minutes), or a
    * Standard Step Functions state machine that plans the run, rotates its teamspaces in shards (one invocation
    * each) and completes it (`stateMachine`). Direct invocations of the function keep running in one invocation.
-   * @default - `function` up to FUNCTION_ORCHESTRATION_MAX_TARGETS targets (1,000), else `stateMachine`
+   * @default - `function` up to FUNCTION_ORCHESTRATION_MAX_TARGETS targets (500), else `stateMachine`
    */
   readonly orchestration?: Orchestration;
 
@@ -616,6 +617,8 @@ export class McpCredentialRotator extends Construct {
       partitionKey: { name: 'pk', type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Removes the run records a state machine run's shards share for haltAfterFailures; target items have none.
+      timeToLiveAttribute: RUN_RECORD_EXPIRES_AT,
       ...(props.encryptionKey
         ? { encryption: TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.encryptionKey }
         : { encryption: TableEncryption.AWS_MANAGED }),

@@ -79,6 +79,9 @@ export const SECRETS_BATCH_SIZE = 20;
 /** PutEvents accepts at most 10 entries and 256 KB per call. */
 export const PUT_EVENTS_MAX_ENTRIES = 10;
 export const PUT_EVENTS_MAX_BYTES = 256 * 1024;
+/** The state table's TTL attribute (s since epoch): only the run records of state machine runs carry it. */
+export const RUN_RECORD_EXPIRES_AT = 'expiresAt';
+
 /** BatchGetItem reads at most 100 keys per call. */
 export const STATE_BATCH_SIZE = 100;
 /**

@@ -149,7 +149,7 @@ export class ApiKeyRejectedError extends Error {
   }
 }
 
-/** The shard's first targets all failed (`haltAfterFailures`): no further shard starts. */
+/** The run's first targets (over every shard) all failed (`haltAfterFailures`): no further shard starts. */
 export class RunHaltedError extends Error {
   constructor(runId: string, halted: number) {
     super(`Run ${runId}: halted after systemic failures; ${halted} target(s) skipped with HALTED`);

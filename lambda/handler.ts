@@ -146,6 +146,8 @@ export function createHandler(options: HandlerOptions = {}) {
         leaseOwner,
         // A shard's summary is not the run's: `complete` sends the one MCP Rotation Run Completed event.
         ...(step?.action === 'shard' && { events: withoutRunCompleted }),
+        // haltAfterFailures holds for the run: every shard counts in, and heeds, the run's record in the table.
+        ...(step?.action === 'shard' && { haltScope: 'run' as const }),
       });
       publishRunMetrics(metrics, summary);
       if (emitted.failed > 0)

@@ -3,7 +3,7 @@
  * call it, so a run from a laptop reads, writes, emits and scrubs exactly what the deployed Lambda does.
  */
 import { LAMBDA_MAX_TIMEOUT_MS } from './constants.ts';
-import type { ProgressListener } from './engine/context.ts';
+import type { HaltScope, ProgressListener } from './engine/context.ts';
 import { Redactor } from './engine/redactor.ts';
 import { executeRun, type RunOutcome } from './engine/run.ts';
 import type { Clock, DatagridApiFactory, EventSink, Log, RotatorConfig } from './types/index.ts';
@@ -31,6 +31,8 @@ export interface AwsRunOptions {
   onProgress?: ProgressListener;
   /** Filters what the run emits (a state machine shard leaves the run's summary event to the last step). */
   events?: (sink: EventSink) => EventSink;
+  /** See EngineDeps.haltScope. @default 'invocation' */
+  haltScope?: HaltScope;
 }
 
 /** Runs `request`; an error leaves scrubbed, since a library error may echo what it was sent. */
@@ -56,6 +58,7 @@ export async function runOnAws(options: AwsRunOptions): Promise<RunOutcome> {
       timing: { deadlineAt: clock.now() + (options.remainingMs ?? LAMBDA_MAX_TIMEOUT_MS) },
       ...(options.leaseOwner !== undefined && { leaseOwner: options.leaseOwner }),
       ...(options.onProgress && { onProgress: options.onProgress }),
+      ...(options.haltScope && { haltScope: options.haltScope }),
     });
   } catch (error) {
     redactor.scrubError(error);

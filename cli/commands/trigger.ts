@@ -1,16 +1,28 @@
 /**
- * `trigger`: ask the deployed Lambda to rotate, by putting an `MCP Rotation Requested` event on the bus, instead of
- * running locally. The request is checked with the Lambda's own rules first, so a typo fails here, not in the Lambda.
+ * `trigger`: ask the deployment to rotate, instead of running locally: by putting an `MCP Rotation Requested` event
+ * on the bus, or, with `--state-machine`, by starting an execution of its state machine, which `--wait` follows to
+ * its end. The request is checked with the Lambda's own rules first, so a typo fails here, not in the Lambda.
  */
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { InvalidArgumentError, Option } from 'commander';
 import type { Command } from 'commander';
 import { loadConfigFile } from '../../lambda/config.ts';
 import { DEFAULT_REQUEST_SOURCE, DETAIL_TYPE } from '../../lambda/constants.ts';
 import { selectTargets } from '../../lambda/engine/targets.ts';
 import { parseInvocation } from '../../lambda/invocation.ts';
-import { EXIT } from '../exit.ts';
+import { executionName, startExecution, waitForExecution } from '../execution.ts';
+import type { ExecutionEnd } from '../execution.ts';
+import { EXIT, UsageError } from '../exit.ts';
 import { printJson } from '../io.ts';
-import { addAwsOptions, configPath, createAwsClients, parseTargetList, type AwsOptions } from '../options.ts';
+import type { Io } from '../io.ts';
+import {
+  addAwsOptions,
+  configPath,
+  createAwsClients,
+  createSfnClient,
+  parseTargetList,
+  type AwsOptions,
+} from '../options.ts';
 import type { CommandContext } from './context.ts';
 import { EXIT_CODES_HELP } from './engine-command.ts';
 
@@ -20,6 +32,38 @@ interface TriggerOptions extends AwsOptions {
   reason: string;
   targets?: string[];
   dryRun?: boolean;
+  stateMachine?: string;
+  wait?: boolean;
+  pollInterval: number;
+}
+
+/** A state machine's ARN, as `aws stepfunctions` and the console show it. */
+const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/;
+
+function parsePollInterval(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    throw new InvalidArgumentError('expected a positive number of seconds.');
+  return seconds;
+}
+
+/** The run's counts, one line: what an operator waits for. */
+function printEnd(io: Io, end: ExecutionEnd, executionArn: string, json: boolean | undefined): void {
+  if (json) {
+    printJson(io, { executionArn, ...end });
+    return;
+  }
+  if (end.status !== 'SUCCEEDED') {
+    io.err(`error: execution ${end.status}${end.error ? `: ${end.error}` : ''}${end.cause ? `: ${end.cause}` : ''}`);
+    return;
+  }
+  const t = end.totals;
+  const c = t?.counts;
+  io.out(
+    t && c
+      ? `Run ${t.runId} SUCCEEDED: ${c.rotated} rotated, ${c.unchanged} unchanged, ${c.failed} failed, ${c.skipped} skipped over ${t.shards} shard(s)`
+      : 'Execution SUCCEEDED',
+  );
 }
 
 export function registerTrigger(program: Command, { io, setExitCode }: CommandContext): void {
@@ -39,13 +83,23 @@ export function registerTrigger(program: Command, { io, setExitCode }: CommandCo
         '--source <source>',
         "Source of the request event: one of the deployment's requestSources (the rule ignores any other)",
         DEFAULT_REQUEST_SOURCE,
-      ),
+      )
+      .addOption(
+        new Option(
+          '--state-machine <arn>',
+          'start an execution of this state machine (orchestration stateMachine) instead of putting an event on the bus',
+        ).env('STATE_MACHINE_ARN'),
+      )
+      .option('--wait', 'with --state-machine: wait for the execution to end and print the run summary')
+      .option('--poll-interval <seconds>', 'with --wait: seconds between two status reads', parsePollInterval, 10),
   )
     .addHelpText(
       'after',
       [
         '',
         "Prints the EventBridge EventId; the results arrive as the Lambda's result events on the same bus.",
+        'With --state-machine, prints the execution ARN; with --wait too, the run summary once the execution ended',
+        '(exit code 1 when it failed, timed out or was aborted).',
         EXIT_CODES_HELP,
       ].join('\n'),
     )
@@ -58,9 +112,23 @@ export function registerTrigger(program: Command, { io, setExitCode }: CommandCo
         ...(options.targets && { targets: options.targets }),
         ...(options.dryRun && { dryRun: true }),
       };
-      // The Lambda's parser and target rule: an event the Lambda would reject is never put on the bus.
+      if (options.wait && options.stateMachine === undefined) {
+        throw new UsageError(
+          '--wait needs --state-machine <arn> (or STATE_MACHINE_ARN): a request put on the bus cannot be followed to its run',
+        );
+      }
+      if (options.stateMachine !== undefined && !STATE_MACHINE_ARN.test(options.stateMachine)) {
+        throw new UsageError(
+          `--state-machine: "${options.stateMachine}" is not a state machine ARN (arn:aws:states:<region>:<account>:stateMachine:<name>)`,
+        );
+      }
+      // The Lambda's parser and target rule: a request the Lambda would reject is never sent.
       parseInvocation({ 'detail-type': DETAIL_TYPE.rotationRequested, source: options.source, detail });
       if (options.targets) selectTargets(await loadConfigFile(configPath(options)), options.targets);
+      if (options.stateMachine !== undefined) {
+        await triggerExecution(io, setExitCode, options, options.stateMachine, detail);
+        return;
+      }
 
       const clients = await createAwsClients(options);
       try {
@@ -91,4 +159,35 @@ export function registerTrigger(program: Command, { io, setExitCode }: CommandCo
         clients.destroy();
       }
     });
+}
+
+/** Starts the execution (its input is the direct request the plan validates again) and, with --wait, follows it. */
+async function triggerExecution(
+  io: Io,
+  setExitCode: (code: number) => void,
+  options: TriggerOptions,
+  stateMachineArn: string,
+  request: Record<string, unknown>,
+): Promise<void> {
+  parseInvocation(request);
+  const sfn = await createSfnClient(options);
+  try {
+    const executionArn = await startExecution(
+      sfn,
+      stateMachineArn,
+      request,
+      executionName(options.incident, new Date()),
+    );
+    if (!options.wait) {
+      if (options.json) printJson(io, { executionArn, stateMachineArn, input: request });
+      else io.out(`Execution: ${executionArn}`);
+      return;
+    }
+    io.err(`started ${executionArn}; waiting for it to end`);
+    const end = await waitForExecution(sfn, executionArn, options.pollInterval * 1000);
+    printEnd(io, end, executionArn, options.json);
+    if (end.status !== 'SUCCEEDED') setExitCode(EXIT.failed);
+  } finally {
+    sfn.destroy();
+  }
 }

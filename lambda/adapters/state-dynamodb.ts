@@ -1,7 +1,8 @@
 /**
  * StateStore on DynamoDB: one item per target (partition key `pk`), holding the version last applied, a lease that
  * keeps two overlapping runs (a schedule and a secret-changed event) from PATCHing the same server at once, and the
- * mark of an incident that a lease holder must not undo.
+ * mark of an incident that a lease holder must not undo; and one item per state machine run (`run#<runId>`), the
+ * halting tally its shards share, removed by the table's TTL (attribute `expiresAt`).
  *
  * Only `@aws-sdk/client-dynamodb` is bundled (lib-dynamodb / util-dynamodb would add cold-start weight for a dozen
  * attributes), so the few attribute values are marshalled by hand below.
@@ -9,10 +10,11 @@
 import { BatchGetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient, UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import pLimit from 'p-limit';
-import { AWS_BATCH_CONCURRENCY, STATE_BATCH_SIZE } from '../constants.ts';
+import { AWS_BATCH_CONCURRENCY, RUN_RECORD_EXPIRES_AT, STATE_BATCH_SIZE } from '../constants.ts';
 import { LeaseLostError } from '../errors.ts';
 import { systemClock } from '../runtime.ts';
-import type { Clock, LeaseHolder, Log, StateStore, StateUpdate, TargetState } from '../types/ports.ts';
+import { runPk } from '../engine/state-key.ts';
+import type { Clock, LeaseHolder, Log, RunTally, StateStore, StateUpdate, TargetState } from '../types/ports.ts';
 import type { RotationOutcome } from '../types/results.ts';
 
 /** Attempts per BatchGetItem chunk while DynamoDB keeps returning UnprocessedKeys (throughput exceeded). */
@@ -65,6 +67,10 @@ function serverIdFromPk(pk: string): string {
   const rest = pk.startsWith(PK_PREFIX) ? pk.slice(PK_PREFIX.length) : pk;
   const separator = rest.indexOf('#');
   return separator === -1 ? rest : rest.slice(separator + 1);
+}
+
+function toRunTally(item: Item | undefined): RunTally {
+  return { finished: (item && readNumber(item, 'finished')) ?? 0, failed: (item && readNumber(item, 'failed')) ?? 0 };
 }
 
 function toTargetState(item: Item): TargetState | undefined {
@@ -150,16 +156,14 @@ export function createStateStore(
   const clock = options.clock ?? systemClock;
   const log = options.log;
 
-  async function readChunk(pks: readonly string[], into: Map<string, TargetState>): Promise<void> {
+  /** Consistent BatchGetItem of these keys, retrying unprocessed ones; hands every item found to `onItem`. */
+  async function readItems(pks: readonly string[], onItem: (item: Item) => void): Promise<void> {
     let keys: Item[] = pks.map((pk) => ({ pk: str(pk) }));
     for (let attempt = 1; ; attempt++) {
       const response = await client.send(
         new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } } }),
       );
-      for (const item of response.Responses?.[tableName] ?? []) {
-        const state = toTargetState(item);
-        if (state) into.set(state.pk, state);
-      }
+      for (const item of response.Responses?.[tableName] ?? []) onItem(item);
       keys = response.UnprocessedKeys?.[tableName]?.Keys ?? [];
       if (keys.length === 0) return;
       if (attempt >= STATE_READ_MAX_ATTEMPTS) {
@@ -172,6 +176,19 @@ export function createStateStore(
       log?.warn('State read throttled: retrying unprocessed keys', { unprocessed: keys.length, attempt, waitMs });
       await clock.sleep(waitMs);
     }
+  }
+
+  const readChunk = (pks: readonly string[], into: Map<string, TargetState>): Promise<void> =>
+    readItems(pks, (item) => {
+      const state = toTargetState(item);
+      if (state) into.set(state.pk, state);
+    });
+
+  /** A run record's tally (BatchGetItem: the one read action the role has on the table). */
+  async function readRunTally(runId: string): Promise<RunTally> {
+    let found: Item | undefined;
+    await readItems([runPk(runId)], (item) => (found = item));
+    return toRunTally(found);
   }
 
   /** One conditional UpdateItem on a target's item; false when its condition did not hold. */
@@ -294,5 +311,37 @@ export function createStateStore(
         ExpressionAttributeValues: holderValues(holder),
       });
     },
+
+    async countRunOutcome(runId, failed, limit, expiresAt) {
+      try {
+        const { Attributes: attributes } = await client.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: { pk: str(runPk(runId)) },
+            // ADD creates the counters at 0; the condition keeps the count to the run's first `limit` targets.
+            UpdateExpression: 'ADD #finished :one, #failed :failed SET #expiresAt = :expiresAt',
+            ConditionExpression: 'attribute_not_exists(#finished) OR #finished < :limit',
+            ExpressionAttributeNames: {
+              '#finished': 'finished',
+              '#failed': 'failed',
+              '#expiresAt': RUN_RECORD_EXPIRES_AT,
+            },
+            ExpressionAttributeValues: {
+              ':one': num(1),
+              ':failed': num(failed ? 1 : 0),
+              ':limit': num(limit),
+              ':expiresAt': num(expiresAt),
+            },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return toRunTally(attributes);
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        return readRunTally(runId);
+      }
+    },
+
+    getRunTally: readRunTally,
   };
 }

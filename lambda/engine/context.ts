@@ -57,6 +57,8 @@ export type DatagridTurn = (
   work: () => Promise<ChangeOutcome>,
 ) => Promise<ChangeOutcome | { refused: { code: 'HALTED' | 'DEADLINE'; message: string } }>;
 
+export type HaltScope = 'invocation' | 'run';
+
 /** Called as each target finishes, for live progress (the operator CLI prints a line per target). */
 export type ProgressListener = (result: RotationResult | AuditResult, finished: number, total: number) => void;
 
@@ -77,6 +79,11 @@ export interface RunContext {
   resyncTiming?: ResyncTiming;
   /** The MCP client for pre-flight; targets with `preflight` on fail with PREFLIGHT_FAILED without one. */
   mcpProbe?: McpProbe;
+  /**
+   * Where `haltAfterFailures` counts: this invocation's targets, or the whole run's across the state machine's
+   * shards (the state table's run record). @default 'invocation'
+   */
+  haltScope?: HaltScope;
   /** @default the work runs at once (no concurrency limit, never refused) */
   datagridTurn?: DatagridTurn;
   onProgress?: ProgressListener;

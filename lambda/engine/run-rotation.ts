@@ -10,6 +10,7 @@ import type { DatagridTurn, RunContext } from './context.ts';
 import { ApiKeyUnavailableError, RotatorError, describeCause } from '../errors.ts';
 import type { RunInputs } from './run-inputs.ts';
 import { DEADLINE_MESSAGE, latestStartOf, rotateTarget, type TargetInputs } from './rotate-target.ts';
+import { localHaltCounter, sharedHaltCounter } from './halting.ts';
 import { statePkFor } from './state-key.ts';
 import { targetResult } from './target-result.ts';
 
@@ -54,24 +55,25 @@ export async function runRotation(
   const haltAfter = config.concurrency.haltAfterFailures;
   let finished = 0;
   let haltedBy: string | undefined;
-  const firstOutcomes: boolean[] = [];
+  const halting =
+    ctx.haltScope === 'run'
+      ? sharedHaltCounter(ctx.state, ctx.runId, haltAfter, { log, nowMs: clock.now() })
+      : localHaltCounter(haltAfter);
 
   const skipped = (target: ResolvedTarget, code: 'HALTED' | 'DEADLINE', message: string): RotationResult =>
     targetResult(target, { outcome: 'skipped', error: { code, message } });
 
   /** Halting looks at outcomes as they are known: at the end of a target's Datagrid turn, else when it finishes. */
-  const countOutcome = (result: RotationResult) => {
+  const countOutcome = async (result: RotationResult) => {
     if (result.error?.code === 'DATAGRID_AUTH_FAILED' && haltedBy === undefined) {
       haltedBy = 'the Datagrid API key was rejected (401/403)';
     }
-    if (result.outcome === 'skipped' || haltAfter === 0 || firstOutcomes.length >= haltAfter) return;
-    firstOutcomes.push(result.outcome === 'failed');
-    if (firstOutcomes.length === haltAfter && firstOutcomes.every(Boolean) && haltedBy === undefined) {
-      haltedBy = `the first ${haltAfter} targets to finish all failed`;
-    }
+    if (result.outcome === 'skipped') return;
+    const reason = await halting.count(result.outcome === 'failed');
+    haltedBy ??= reason;
   };
 
-  const noteFinished = (target: ResolvedTarget, result: RotationResult, counted: boolean) => {
+  const noteFinished = async (target: ResolvedTarget, result: RotationResult, counted: boolean) => {
     finished += 1;
     ctx.onProgress?.(result, finished, targets.length);
     log.info('target finished', {
@@ -81,7 +83,7 @@ export async function runRotation(
       durationMs: result.durationMs,
       progress: `${finished}/${targets.length}`,
     });
-    if (!counted) countOutcome(result);
+    if (!counted) await countOutcome(result);
   };
 
   /** Why no PATCH may start now, if so. */
@@ -122,18 +124,20 @@ export async function runRotation(
         } else {
           const datagridTurn: DatagridTurn = (work) =>
             global(async () => {
-              // Checked again here: the run may have halted, or time run short, while this target waited its turn.
+              // Checked again here: the run may have halted (in another shard too), or time run short, while this
+              // target waited its turn.
+              haltedBy ??= await halting.check();
               const late = refusal(target);
               if (late !== undefined) return { refused: late };
               const changed = await work();
               counted = true;
-              countOutcome(changed.result);
+              await countOutcome(changed.result);
               return changed;
             });
           result = await rotateSafely({ ...ctx, datagridTurn }, input);
         }
         results[index] = result;
-        noteFinished(target, result, counted);
+        await noteFinished(target, result, counted);
       }),
     ),
   );

@@ -19,7 +19,13 @@ import type {
 import type { AuditResult, RotationResult, RunRequest, RunSummary } from '../types/results.ts';
 import { auditTarget } from './audit.ts';
 import { auditSecretReference } from './audit-secret-reference.ts';
-import { DEFAULT_TIMING, type EngineTiming, type ProgressListener, type RunContext } from './context.ts';
+import {
+  DEFAULT_TIMING,
+  type EngineTiming,
+  type HaltScope,
+  type ProgressListener,
+  type RunContext,
+} from './context.ts';
 import type { Redactor } from './redactor.ts';
 import { ResyncTiming } from './resync-timing.ts';
 import { readRunInputs } from './run-inputs.ts';
@@ -45,6 +51,8 @@ export interface EngineDeps {
    */
   leaseOwner?: string;
   onProgress?: ProgressListener;
+  /** A state machine shard counts `haltAfterFailures` over its whole run. @default 'invocation' */
+  haltScope?: HaltScope;
 }
 
 export interface RunOutcome {

@@ -5,3 +5,6 @@ export function statePk(teamspaceId: string | undefined, serverId: string): stri
 
 export const statePkFor = (target: { teamspaceId: string | undefined; serverId: string }): string =>
   statePk(target.teamspaceId, target.serverId);
+
+/** The partition key of a run's record (its halting tally), beside the targets' items in the same table. */
+export const runPk = (runId: string): string => `run#${runId}`;

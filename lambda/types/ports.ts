@@ -215,6 +215,17 @@ export interface LeaseCheck {
   incidentPending?: string;
 }
 
+/**
+ * How a run spread over many invocations (the state machine's shards) stands against `haltAfterFailures`: its first
+ * targets to finish, counted up to that limit across every shard.
+ */
+export interface RunTally {
+  /** Targets counted (never more than the limit they were counted against). */
+  finished: number;
+  /** Of those, the ones that ended `failed`. */
+  failed: number;
+}
+
 export interface StateStore {
   /** Batch read; missing keys are absent from the map. */
   getMany(pks: readonly string[]): Promise<Map<string, TargetState>>;
@@ -234,6 +245,13 @@ export interface StateStore {
   complete(pk: string, holder: LeaseHolder, update: StateUpdate): Promise<void>;
   /** Release without recording (nothing was sent). */
   releaseLease(pk: string, holder: LeaseHolder): Promise<void>;
+  /**
+   * Atomically counts one finished target of the run while fewer than `limit` are counted, and returns the run's
+   * tally after it (unchanged once the limit is reached). The run's record expires at `expiresAt` (s since epoch).
+   */
+  countRunOutcome(runId: string, failed: boolean, limit: number, expiresAt: number): Promise<RunTally>;
+  /** The run's tally so far (zero counts before any target finished). */
+  getRunTally(runId: string): Promise<RunTally>;
 }
 
 // ---------- Events ----------

@@ -35,6 +35,7 @@ describe('links in README.md and docs/', () => {
       'configuration.md',
       'events-and-results.md',
       'operations.md',
+      'orchestration.md',
       'cli.md',
       'security.md',
       'performance.md',

@@ -13,33 +13,10 @@ import { startMoto } from '../../local/moto.ts';
 import type { RunningMoto } from '../../local/moto.ts';
 import { LocalStack } from '../../local/stack.ts';
 import type { StackServer } from '../../local/stack.ts';
-import { rotatorStack } from '../infra/helpers.ts';
+import { synthesizeStateMachine } from '../../local/state-machine.ts';
+import type { Definition } from '../../local/state-machine.ts';
 import { leakedCanaries } from './support/canaries.ts';
 import { canary, expectNoLeak, requests } from './support/harness.ts';
-
-const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:rotator';
-
-type Definition = ConstructorParameters<typeof StateMachine>[0];
-
-/** The definition as deployed: the function's ARN in place of its CloudFormation reference. */
-function synthesizedDefinition(configFile: string): { definition: Definition; maxConcurrency: number } {
-  const fx = rotatorStack({ configFile, orchestration: 'stateMachine' });
-  const [machine] = Object.values(fx.template.findResources('AWS::StepFunctions::StateMachine'));
-  const resolve = (value: unknown): string => {
-    if (typeof value === 'string') return value;
-    if (value && typeof value === 'object' && 'Fn::GetAtt' in value) return FUNCTION_ARN;
-    if (value && typeof value === 'object' && 'Fn::Join' in value) {
-      const [separator, parts] = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
-      return parts.map(resolve).join(separator);
-    }
-    throw new Error(`unexpected reference in the definition: ${JSON.stringify(value)}`);
-  };
-  const properties = machine?.Properties as { DefinitionString: unknown };
-  return {
-    definition: JSON.parse(resolve(properties.DefinitionString)) as Definition,
-    maxConcurrency: fx.rotator.rotationStateMachine!.maxConcurrency,
-  };
-}
 
 interface Execution {
   ok: boolean;
@@ -62,6 +39,7 @@ async function execute(
   options: ExecuteOptions = {},
 ): Promise<Execution> {
   const tasks: Execution['tasks'] = [];
+  const running: Promise<unknown>[] = [];
   let faults = options.shardFault?.times ?? 0;
   const invoke =
     (state: string) =>
@@ -73,7 +51,9 @@ async function execute(
         task.error = options.shardFault!.error;
         throw Object.assign(new Error('Rate exceeded'), { name: options.shardFault!.error });
       }
-      const invocation = await stack.invoke(taskInput);
+      const invoked = stack.invoke(taskInput);
+      running.push(invoked);
+      const invocation = await invoked;
       expectNoLeak(`the ${state} task's logs`, invocation.stdout + invocation.stderr);
       if (!invocation.ok) {
         task.error = invocation.error?.name;
@@ -94,14 +74,19 @@ async function execute(
       retryIntervalOverrides: { [STATE.shard]: 0, [STATE.plan]: 0, [STATE.complete]: 0 },
     },
   });
+  let execution: Execution;
   try {
     const totals: unknown = await run.result;
-    return { ok: true, totals: totals as RunTotals, tasks };
+    execution = { ok: true, totals: totals as RunTotals, tasks };
   } catch (error) {
     const { name, message } = error as Error;
     // The local interpreter wraps a task's error: the task's own error name is what the execution failed with.
-    return { ok: false, error: { name: tasks.findLast((t) => t.error)?.error ?? name, message }, tasks };
+    execution = { ok: false, error: { name: tasks.findLast((t) => t.error)?.error ?? name, message }, tasks };
   }
+  // A failed execution does not wait for the shards still running (Lambda would not stop them either): wait here,
+  // so that their requests and events belong to this test, not the next.
+  await Promise.allSettled(running);
+  return execution;
 }
 
 /** `teamspaces` teamspaces of `servers` servers, each with its own secret and MCP server. */
@@ -135,7 +120,7 @@ describe('the synthesized state machine', () => {
     stack = await LocalStack.start({ moto, apiKey: canary('dg-api-key'), name: `sfn-${process.pid}` });
     // 4 teamspaces × 8: the plan packs whole teamspaces into shards of at most 30 targets.
     servers = await fleetWorld(stack, 4, 8);
-    ({ definition, maxConcurrency } = synthesizedDefinition(stack.configFile));
+    ({ definition, maxConcurrency } = synthesizeStateMachine(stack.configFile));
   }, 120_000);
 
   afterAll(async () => {
@@ -229,6 +214,55 @@ describe('the synthesized state machine', () => {
     } finally {
       stack.datagrid.apiKeys.add(stack.datagrid.apiKey);
       await stack.receiveEvents();
+    }
+  }, 120_000);
+
+  it('halts the run as a whole when its first haltAfterFailures targets, over both shards, failed', async () => {
+    // 10: more than the ts4 shard's 8 targets, so that shard could never halt the run on its own tally.
+    await stack.writeConfig({
+      concurrency: { global: 4, perTeamspace: 2, haltAfterFailures: 10 },
+      targets: servers.map((server) => server.target),
+    });
+    const rejected = stack.datagrid.faults.add({
+      method: 'PATCH',
+      path: '/organization/mcp-servers/*',
+      fault: { type: 'server-error', status: 422 },
+    });
+    stack.datagrid.requestLog.length = 0;
+    try {
+      const execution = await execute(stack, definition, ROTATE_ALL);
+      expect(execution.ok).toBe(false);
+      expect(execution.error?.name).toBe('RunHalted');
+      expect(execution.tasks.filter((t) => t.state === STATE.complete)).toEqual([]);
+
+      const results = (await stack.receiveEvents()).filter((e) => e['detail-type'] === DETAIL_TYPE.rotationResult);
+      const codes = results.map((e) => (e.detail.error as { code: string }).code);
+      const failed = codes.filter((code) => code === 'DATAGRID_REJECTED').length;
+      // The 10 counted, plus at most the 3 others in flight (concurrency.global 4) when the tally tripped; with a
+      // tally per shard, the ts4 shard would have PATCHed all of its 8 and the other shard 10: 18 or more.
+      expect(failed).toBeGreaterThanOrEqual(10);
+      expect(failed).toBeLessThanOrEqual(13);
+      expect(requests(stack, 'PATCH')).toHaveLength(failed);
+      expect(codes).toHaveLength(32);
+      expect(codes.filter((code) => code === 'HALTED')).toHaveLength(32 - failed);
+      // A shard halted before 10 failures of its own: it heeded the other shard's failures too.
+      const shardOf = (e: (typeof results)[number]) => (e.detail.teamspaceId === 'ts4' ? 'ts4' : 'ts1-ts3');
+      const perShard = (shard: string, code: string) =>
+        results.filter((e) => shardOf(e) === shard && (e.detail.error as { code: string }).code === code).length;
+      const haltedEarly = ['ts1-ts3', 'ts4'].filter(
+        (shard) => perShard(shard, 'HALTED') > 0 && perShard(shard, 'DATAGRID_REJECTED') < 10,
+      );
+      expect(haltedEarly).not.toEqual([]);
+      const plan = execution.tasks.find((t) => t.state === STATE.plan)?.output as RunPlan;
+      expect(await stack.stateItems()).toContainEqual(
+        expect.objectContaining({ pk: `run#${plan.runId}`, finished: 10, failed: 10, expiresAt: expect.any(Number) }),
+      );
+    } finally {
+      rejected.remove();
+      await stack.writeConfig({
+        concurrency: { global: 4, perTeamspace: 2, haltAfterFailures: 3 },
+        targets: servers.map((server) => server.target),
+      });
     }
   }, 120_000);
 

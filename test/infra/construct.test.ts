@@ -208,7 +208,7 @@ describe('McpCredentialRotator with its defaults', () => {
   });
 
   describe('state table', () => {
-    it('has partition key pk (String) only, on demand, with point-in-time recovery, encryption and deletion protection', () => {
+    it('has partition key pk (String) only, on demand, with point-in-time recovery, encryption, deletion protection and TTL on expiresAt (run records)', () => {
       fx.template.hasResource('AWS::DynamoDB::Table', {
         Properties: {
           KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
@@ -217,6 +217,7 @@ describe('McpCredentialRotator with its defaults', () => {
           PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
           SSESpecification: { SSEEnabled: true },
           DeletionProtectionEnabled: true,
+          TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
         },
         DeletionPolicy: 'Retain',
       });

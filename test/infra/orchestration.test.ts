@@ -14,9 +14,10 @@ describe('the default orchestration', () => {
   it(`is the function up to ${FUNCTION_ORCHESTRATION_MAX_TARGETS} targets, the state machine past it; an explicit choice wins`, () => {
     const config = (teamspaces: number) =>
       loadConfigFileSync(writeConfig(fleetConfig({ teamspaces, serversPerTeamspace: 25 })));
-    expect(chooseOrchestration(config(40), undefined)).toBe('function');
-    expect(chooseOrchestration(config(41), undefined)).toBe('stateMachine');
-    expect(chooseOrchestration(config(41), 'function')).toBe('function');
+    expect(FUNCTION_ORCHESTRATION_MAX_TARGETS).toBe(500);
+    expect(chooseOrchestration(config(20), undefined)).toBe('function');
+    expect(chooseOrchestration(config(21), undefined)).toBe('stateMachine');
+    expect(chooseOrchestration(config(21), 'function')).toBe('function');
     expect(chooseOrchestration(config(1), 'stateMachine')).toBe('stateMachine');
   });
 

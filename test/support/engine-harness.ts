@@ -58,6 +58,8 @@ export class Harness {
   /** What a Lambda retry keeps (event id or request id); undefined: each run owns its leases by its run id. */
   leaseOwner: string | undefined;
   progress: [string, number, number][] = [];
+  /** Runs as a state machine shard of this run id (its halting tally shared through the state store). */
+  shardOf: string | undefined;
 
   constructor() {
     this.secrets.put(API_KEY_SECRET, this.datagrid.validApiKey);
@@ -65,7 +67,7 @@ export class Harness {
 
   async run(cfg: RotatorConfig, req: RunRequest = request()) {
     this.runs += 1;
-    const outcome = await executeRun(cfg, req, `run-${this.runs}`, {
+    const outcome = await executeRun(cfg, req, this.shardOf ?? `run-${this.runs}`, {
       secrets: this.secrets,
       datagrid: (key) => this.datagrid.api(key),
       state: this.state,
@@ -76,6 +78,7 @@ export class Harness {
       redactor: new Redactor(),
       timing: { deadlineAt: this.clock.now() + this.remainingMs },
       ...(this.leaseOwner !== undefined && { leaseOwner: this.leaseOwner }),
+      ...(this.shardOf !== undefined && { haltScope: 'run' as const }),
       onProgress: (result, finished, total) => this.progress.push([result.serverId, finished, total]),
     });
     return outcome.summary;

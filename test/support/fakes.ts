@@ -14,6 +14,7 @@ import type {
   SecretValue,
   LeaseCheck,
   LeaseHolder,
+  RunTally,
   StateStore,
   StateUpdate,
   TargetState,
@@ -249,6 +250,9 @@ export class FakeState implements StateStore {
   leaseCalls: string[] = [];
   confirmCalls: string[] = [];
   getManyCalls = 0;
+  /** Run records (state machine runs), by run id; `runCalls` counts their reads and writes. */
+  runs = new Map<string, RunTally & { expiresAt?: number }>();
+  runCalls = 0;
 
   getMany(pks: readonly string[]): Promise<Map<string, TargetState>> {
     this.getManyCalls += 1;
@@ -327,6 +331,21 @@ export class FakeState implements StateStore {
       this.items.set(pk, rest);
     }
     return Promise.resolve();
+  }
+
+  countRunOutcome(runId: string, failed: boolean, limit: number, expiresAt: number): Promise<RunTally> {
+    this.runCalls += 1;
+    const run = this.runs.get(runId) ?? { finished: 0, failed: 0 };
+    if (run.finished < limit) {
+      this.runs.set(runId, { finished: run.finished + 1, failed: run.failed + (failed ? 1 : 0), expiresAt });
+    }
+    return this.getRunTally(runId, false);
+  }
+
+  getRunTally(runId: string, counted = true): Promise<RunTally> {
+    if (counted) this.runCalls += 1;
+    const { finished, failed } = this.runs.get(runId) ?? { finished: 0, failed: 0 };
+    return Promise.resolve({ finished, failed });
   }
 }
 

@@ -403,3 +403,42 @@ describe('releaseLease', () => {
     await expect(store.releaseLease('target##srv_1', RUN_1)).rejects.toThrow('boom');
   });
 });
+
+describe('the run record (haltAfterFailures across state machine shards)', () => {
+  const store = () => createStateStore(new DynamoDBClient({}), TABLE, { clock });
+
+  it('counts a finished target atomically while fewer than the limit are counted, with a TTL', async () => {
+    ddb.on(UpdateItemCommand).resolves({ Attributes: { finished: { N: '2' }, failed: { N: '1' } } });
+    expect(await store().countRunOutcome('run-1', true, 3, 1_700_172_800)).toEqual({ finished: 2, failed: 1 });
+    const input = ddb.commandCalls(UpdateItemCommand)[0]!.args[0].input;
+    expect(input).toMatchObject({
+      TableName: TABLE,
+      Key: { pk: { S: 'run#run-1' } },
+      UpdateExpression: 'ADD #finished :one, #failed :failed SET #expiresAt = :expiresAt',
+      ConditionExpression: 'attribute_not_exists(#finished) OR #finished < :limit',
+      ReturnValues: 'ALL_NEW',
+    });
+    expect(input.ExpressionAttributeValues).toEqual({
+      ':one': { N: '1' },
+      ':failed': { N: '1' },
+      ':limit': { N: '3' },
+      ':expiresAt': { N: '1700172800' },
+    });
+  });
+
+  it('reads the final tally when the limit was already reached (the condition failed)', async () => {
+    ddb.on(UpdateItemCommand).rejects(conditionFailed());
+    ddb.on(BatchGetItemCommand).resolves({
+      Responses: { [TABLE]: [{ pk: { S: 'run#run-1' }, finished: { N: '3' }, failed: { N: '3' } }] },
+    });
+    expect(await store().countRunOutcome('run-1', false, 3, 1)).toEqual({ finished: 3, failed: 3 });
+    expect(keysOf(0)).toEqual([{ pk: { S: 'run#run-1' } }]);
+  });
+
+  it('reads a run no target finished yet as zero counts, and passes other errors on', async () => {
+    ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [] } });
+    expect(await store().getRunTally('run-2')).toEqual({ finished: 0, failed: 0 });
+    ddb.on(UpdateItemCommand).rejects(new Error('AccessDeniedException'));
+    await expect(store().countRunOutcome('run-2', true, 3, 1)).rejects.toThrow('AccessDeniedException');
+  });
+});
