@@ -1,8 +1,9 @@
 /**
- * `haltAfterFailures` (contract §5.7): when the first N targets of a run to finish all ended `failed`, no further
- * PATCH starts. A run in one invocation counts in memory. A run split into state machine shards counts in the state
- * table's run record, shared by every shard, so failures spread thinly over shards halt the run as a whole: once the
- * tally trips, running shards refuse their next targets and a shard started later refuses all of its own.
+ * `haltAfterFailures` (docs/orchestration.md#halting-across-shards): when the first N targets of a run to finish
+ * all ended `failed`, no further PATCH starts. A run in one invocation counts in memory. A run split into state
+ * machine shards counts in the state table's run record, shared by every shard, so failures spread thinly over
+ * shards halt the run as a whole: once the tally trips, running shards refuse their next targets and a shard started
+ * later refuses all of its own.
  */
 import { describeCause } from '../errors.ts';
 import type { Log, RunTally, StateStore } from '../types/index.ts';
