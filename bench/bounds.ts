@@ -34,19 +34,56 @@ export interface LowerBound {
   requests: number;
   /** min(global, perTeamspace × teamspaces): how many targets can be in flight at once. */
   concurrency: number;
-  /** (PATCH latency + async re-sync delay) × targets ÷ concurrency. */
+  /**
+   * Per target, the Datagrid time no client can shorten, × targets ÷ concurrency: the PATCH's answer time, and when
+   * the re-sync is async, the re-sync (from the PATCH to its `last_synced_at`, at least the configured delay) and the
+   * GET that sees it finished. Measured by the emulator when the run's request log was given (`measured`), else the
+   * injected latency and delay alone.
+   */
   latencyBoundMs: number;
+  /**
+   * The per-target time the latency bound uses, ms. A synchronous PATCH answers only after Datagrid's re-sync (a real
+   * MCP handshake with the server's upstream), so it takes longer than the injected latency: by the emulator's clock,
+   * from each request's arrival to its answer, averaged over the requests it served (429 answers excluded).
+   */
+  perTargetMs: { patch: number; resync: number; get: number };
+  /** The latency bound with the injected latency and delay alone (the bound before Datagrid's time was measured). */
+  nominalLatencyBoundMs: number;
   /** (requests − burst) ÷ rate: a token bucket admits no faster. 0 without a rate limit. */
   rateBoundMs: number;
   boundMs: number;
   binding: 'latency' | 'rate limit';
 }
 
-export function lowerBound(setting: Setting, shape: Shape, concurrency: Concurrency): LowerBound {
-  const requests = shape.targets * (setting.resync === 'async' ? 2 : 1) + shape.teamspaces;
+/** Datagrid's measured times in the run, ms (means over the served requests and the re-syncs). */
+export interface MeasuredDatagrid {
+  patchMs?: number;
+  /** Async only: from a PATCH to the `last_synced_at` of the re-sync it started. */
+  resyncMs?: number;
+  getMs?: number;
+}
+
+/**
+ * No client can hold more than `concurrency` targets in flight, so it cannot finish before their summed Datagrid
+ * time ÷ `concurrency`, however fast it is itself.
+ */
+export function lowerBound(
+  setting: Setting,
+  shape: Shape,
+  concurrency: Concurrency,
+  measured: MeasuredDatagrid = {},
+): LowerBound {
+  const async = setting.resync === 'async';
+  const requests = shape.targets * (async ? 2 : 1) + shape.teamspaces;
   const inFlight = Math.min(concurrency.global, concurrency.perTeamspace * shape.teamspaces);
-  const perTarget = setting.patchLatencyMs + (setting.resync === 'async' ? setting.asyncDelayMs : 0);
-  const latencyBoundMs = (perTarget * shape.targets) / inFlight;
+  const asyncDelayMs = async ? setting.asyncDelayMs : 0;
+  const perTargetMs = {
+    patch: Math.max(setting.patchLatencyMs, measured.patchMs ?? 0),
+    resync: async ? Math.max(asyncDelayMs, measured.resyncMs ?? 0) : 0,
+    get: async ? (measured.getMs ?? 0) : 0,
+  };
+  const latencyBoundMs = ((perTargetMs.patch + perTargetMs.resync + perTargetMs.get) * shape.targets) / inFlight;
+  const nominalLatencyBoundMs = ((setting.patchLatencyMs + asyncDelayMs) * shape.targets) / inFlight;
   const rateBoundMs = setting.rateLimit
     ? (Math.max(0, requests - setting.rateLimit.burst) / setting.rateLimit.requestsPerSecond) * 1000
     : 0;
@@ -54,6 +91,8 @@ export function lowerBound(setting: Setting, shape: Shape, concurrency: Concurre
     requests,
     concurrency: inFlight,
     latencyBoundMs,
+    perTargetMs,
+    nominalLatencyBoundMs,
     rateBoundMs,
     boundMs: Math.max(latencyBoundMs, rateBoundMs),
     binding: rateBoundMs > latencyBoundMs ? 'rate limit' : 'latency',

@@ -26,3 +26,15 @@ export function countDatagridCalls(log: readonly RequestLogEntry[]): DatagridCal
   }
   return calls;
 }
+
+/**
+ * The mean time the emulator took to answer a served request of one kind (arrival to answer, 429 answers and dropped
+ * connections excluded), ms; undefined when there was none.
+ */
+export function meanAnswerMs(log: readonly RequestLogEntry[], kind: 'PATCH' | 'GET'): number | undefined {
+  const times = log
+    .filter((e) => e.status !== 429 && e.status !== 0 && e.answeredAt !== undefined)
+    .filter((e) => (kind === 'PATCH' ? e.method === 'PATCH' : e.method === 'GET' && e.path.startsWith(`${LIST_PATH}/`)))
+    .map((e) => e.answeredAt! - e.receivedAt);
+  return times.length === 0 ? undefined : times.reduce((sum, t) => sum + t, 0) / times.length;
+}

@@ -56,6 +56,9 @@ export interface RequestLogEntry {
   bodyKeys?: string[];
   /** The injected fault or the rate limit that shaped the answer. */
   fault?: Fault['type'];
+  /** `performance.now()` when the request arrived and when its answer was handed to the socket. */
+  receivedAt: number;
+  answeredAt?: number;
 }
 
 export interface DatagridEmulator {
@@ -142,7 +145,9 @@ export async function startDatagridEmulator(options: DatagridEmulatorOptions = {
       query: url.search,
       teamspace: header(req, 'datagrid-teamspace') ?? null,
       status: 0,
+      receivedAt: performance.now(),
     };
+    res.once('finish', () => (entry.answeredAt = performance.now()));
     requestLog.push(entry);
     const plan: FaultPlan = path === null ? { latencyMs: 0 } : faults.plan(method, path);
     if (plan.latencyMs > 0) await delay(plan.latencyMs);
