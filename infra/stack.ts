@@ -30,6 +30,13 @@ export class McpRotatorStack extends Stack {
       value: this.rotator.dashboardUrl,
       description: 'The CloudWatch dashboard of the rotator',
     });
+    const machine = this.rotator.rotationStateMachine?.stateMachine;
+    if (machine) {
+      new CfnOutput(this, 'StateMachineArn', {
+        value: machine.stateMachineArn,
+        description: 'The rotation state machine (trigger --state-machine, or STATE_MACHINE_ARN)',
+      });
+    }
     new CfnOutput(this, 'RequestSources', {
       value: this.rotator.requestSources.join(','),
       description: 'Sources whose "MCP Rotation Requested" events start a run (trigger --source)',

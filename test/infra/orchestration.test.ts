@@ -2,13 +2,23 @@
  * `orchestration`: the function alone, or the Standard state machine that the schedules and rules start, with the
  * rotator's function as its only task, its alarms, logs and least-privilege role.
  */
-import { Match } from 'aws-cdk-lib/assertions';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_ORCHESTRATION_MAX_TARGETS, chooseOrchestration } from '../../infra/orchestration.ts';
 import { loadConfigFileSync } from '../../lambda/config.ts';
 import { fleetConfig } from '../support/fleet-config.ts';
 import type { RotatorFixture } from './helpers.ts';
-import { asArray, roleStatements, rotatorStack, writeConfig } from './helpers.ts';
+import { McpRotatorStack } from '../../infra/stack.ts';
+import {
+  FIXTURE_CONFIG,
+  SKIP_BUNDLING,
+  asArray,
+  cdkJsonContext,
+  roleStatements,
+  rotatorStack,
+  writeConfig,
+} from './helpers.ts';
 
 describe('the default orchestration', () => {
   it(`is the function up to ${FUNCTION_ORCHESTRATION_MAX_TARGETS} targets, the state machine past it; an explicit choice wins`, () => {
@@ -101,5 +111,20 @@ describe("orchestration: 'stateMachine'", () => {
         AlarmActions: [{ Ref: fx.logicalId(fx.rotator.alarmTopic) }],
       });
     }
+  });
+});
+
+describe('the stack outputs', () => {
+  const outputs = (orchestration: 'function' | 'stateMachine') => {
+    const app = new App({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING } });
+    const stack = new McpRotatorStack(app, 'OutputsStack', { rotator: { configFile: FIXTURE_CONFIG, orchestration } });
+    return { stack, outputs: Template.fromStack(stack).findOutputs('*') };
+  };
+
+  it("name the state machine's ARN for trigger --state-machine when there is one", () => {
+    const { stack, outputs: found } = outputs('stateMachine');
+    const machine = stack.rotator.rotationStateMachine!.stateMachine;
+    expect(found.StateMachineArn?.Value).toEqual({ Ref: stack.getLogicalId(machine.node.defaultChild as never) });
+    expect(Object.keys(outputs('function').outputs)).not.toContain('StateMachineArn');
   });
 });
