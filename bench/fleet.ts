@@ -26,9 +26,10 @@ import { lowerBound } from './bounds.ts';
 import type { LowerBound, Setting } from './bounds.ts';
 import { countDatagridCalls } from './datagrid-calls.ts';
 import type { DatagridCalls } from './datagrid-calls.ts';
+import { commitLabel } from './git.ts';
 import { WarmPool } from './warm-pool.ts';
 import type { PoolInvocation } from './warm-pool.ts';
-import { startWorld } from './world.ts';
+import { applySetting, settle, startWorld } from './world.ts';
 import type { Concurrency, World } from './world.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -133,25 +134,10 @@ export interface FleetResults {
   met: Record<string, boolean>;
 }
 
-async function git(args: string[]): Promise<string> {
-  try {
-    return (await promisify(execFile)('git', args, { cwd: ROOT })).stdout.trim();
-  } catch {
-    return 'unknown';
-  }
-}
-
-/** A fresh token bucket and the PATCH latency, for each measured run; the request log emptied. */
+/** A fresh token bucket and the PATCH latency, for each measured run; the request log and in-flight peak emptied. */
 async function prepare(world: World): Promise<void> {
-  await world.datagrid.idle();
-  world.datagrid.requestLog.length = 0;
-  world.proxy.reset();
-  const { datagrid } = world;
-  datagrid.faults.clear();
-  datagrid.faults.add({ fault: { type: 'latency', ms: FLEET_SETTING.patchLatencyMs }, method: 'PATCH' });
-  datagrid.configure({ mode: FLEET_SETTING.resync, asyncDelayMs: FLEET_SETTING.asyncDelayMs });
-  datagrid.faults.setRateLimit(FLEET_SETTING.rateLimit!);
-  datagrid.inFlight.resetPeak();
+  await settle(world);
+  applySetting(world, FLEET_SETTING);
 }
 
 function billing(invocations: readonly PoolInvocation[], memoryMb: number): Billing {
@@ -329,7 +315,7 @@ export async function runFleetBenchmark(): Promise<void> {
     const sm = await stateMachineRun(world, bound, machine);
     const results: FleetResults = {
       generatedAt: new Date().toISOString(),
-      commit: `${await git(['rev-parse', '--short', 'HEAD'])}${(await git(['status', '--porcelain', 'lambda', 'bench', 'infra'])) ? '+dirty' : ''}`,
+      commit: await commitLabel(['lambda', 'bench', 'infra']),
       machine: {
         cpus: cpus().length,
         cpuModel: cpus()[0]?.model ?? 'unknown',

@@ -19,8 +19,9 @@ import type { BundleTiming } from './cold-start.ts';
 import { countDatagridCalls, meanAnswerMs } from './datagrid-calls.ts';
 import type { DatagridCalls } from './datagrid-calls.ts';
 import { invokeBundle } from './invoke.ts';
+import { commitLabel } from './git.ts';
 import { printReport } from './report.ts';
-import { startWorld } from './world.ts';
+import { applySetting, settle, startWorld } from './world.ts';
 import type { Concurrency, World } from './world.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -103,29 +104,6 @@ export interface Results {
   sequential: BaselineResult & { setting: string };
   coldStart: { handler: BundleTiming; floor: BundleTiming; importRatio: number; peakRssKb: number };
   met: Record<string, boolean>;
-}
-
-async function git(args: string[]): Promise<string> {
-  try {
-    return (await promisify(execFile)('git', args, { cwd: ROOT })).stdout.trim();
-  } catch {
-    return 'unknown';
-  }
-}
-
-function applySetting(world: World, setting: Setting): void {
-  const { datagrid } = world;
-  datagrid.faults.clear();
-  datagrid.faults.add({ fault: { type: 'latency', ms: setting.patchLatencyMs }, method: 'PATCH' });
-  datagrid.configure({ mode: setting.resync, asyncDelayMs: setting.asyncDelayMs });
-  // A fresh bucket (full burst) for every measured run, so each starts from the same allowance.
-  if (setting.rateLimit) datagrid.faults.setRateLimit(setting.rateLimit);
-}
-
-async function settle(world: World): Promise<void> {
-  await world.datagrid.idle();
-  world.datagrid.requestLog.length = 0;
-  world.proxy.reset();
 }
 
 /**
@@ -259,7 +237,7 @@ async function main(): Promise<void> {
     const importRatio = handlerTiming!.medianMs / floorTiming!.medianMs;
     const results: Results = {
       generatedAt: new Date().toISOString(),
-      commit: `${await git(['rev-parse', '--short', 'HEAD'])}${(await git(['status', '--porcelain', 'lambda', 'scripts'])) ? '+dirty' : ''}`,
+      commit: await commitLabel(['lambda', 'scripts']),
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
       shape: { ...SHAPE, targets: world.targets.length },
       concurrency: CONCURRENCY,

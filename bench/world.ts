@@ -19,6 +19,7 @@ import { startMoto } from '../local/moto.ts';
 import type { RunningMoto } from '../local/moto.ts';
 import { startCountingProxy } from './aws-proxy.ts';
 import type { CountingProxy } from './aws-proxy.ts';
+import type { Setting } from './bounds.ts';
 
 export interface WorldShape {
   teamspaces: number;
@@ -168,4 +169,22 @@ export async function startWorld(shape: WorldShape): Promise<World> {
     },
   };
   return world;
+}
+
+/** Waits for Datagrid's pending re-syncs, then empties the request log, the AWS call counts and the in-flight peak. */
+export async function settle(world: World): Promise<void> {
+  await world.datagrid.idle();
+  world.datagrid.requestLog.length = 0;
+  world.proxy.reset();
+  world.datagrid.inFlight.resetPeak();
+}
+
+/** The setting's PATCH latency, re-sync mode and, when it has one, a fresh token bucket (its full burst). */
+export function applySetting(world: World, setting: Setting): void {
+  const { datagrid } = world;
+  datagrid.faults.clear();
+  datagrid.faults.add({ fault: { type: 'latency', ms: setting.patchLatencyMs }, method: 'PATCH' });
+  datagrid.configure({ mode: setting.resync, asyncDelayMs: setting.asyncDelayMs });
+  // A fresh bucket for every measured run, so each starts from the same allowance.
+  if (setting.rateLimit) datagrid.faults.setRateLimit(setting.rateLimit);
 }
